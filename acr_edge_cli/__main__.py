@@ -1,0 +1,3 @@
+from acr_edge_cli.cli import main
+
+main()

@@ -1,0 +1,311 @@
+"""The command line: parse options, call the library, print, exit. Nothing else.
+
+The library is imported inside each command, so `acr-edge --version` and `--help` start
+without loading pydantic, jinja2 or jsonschema.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from acr_edge_cli import __version__
+from acr_edge_cli.errors import EXIT_INPUT, AcrEdgeError, InputError
+
+app = typer.Typer(
+    name="acr-edge",
+    help=(
+        "Generate, validate and deploy nested IoT Edge manifests for the ACR connected "
+        "registry and the IoT Edge API proxy."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": False}
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"acr-edge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug or bool(os.environ.get("ACR_EDGE_DEBUG"))
+
+
+@contextmanager
+def _reported_errors(output_format: str = "text") -> Iterator[None]:
+    """AcrEdgeErrors become their message on stderr (or a JSON document) and an exit code."""
+    try:
+        yield
+    except InputError as error:
+        from acr_edge_cli import reporting
+
+        if output_format == "json":
+            typer.echo(reporting.json_report(error.diagnostics, files=1))
+        else:
+            reporting.print_input_errors(reporting.make_console(stderr=True), error.diagnostics)
+        raise typer.Exit(error.exit_code) from None
+    except AcrEdgeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+
+
+def _explain(rule_name: str) -> str | None:
+    from acr_edge_cli import reporting, rules
+
+    rule = rules.BY_NAME.get(rule_name)
+    return reporting.fix_of(rule.explanation) if rule else None
+
+
+def _check_disabled(names: list[str]) -> list[str]:
+    from acr_edge_cli import rules
+
+    for name in names:
+        rules.get(name)  # an unknown name is a usage error, not silently ignored
+    return names
+
+
+DisableOption = Annotated[
+    list[str] | None,
+    typer.Option("--disable", metavar="RULE", help="Do not run RULE (repeatable)."),
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Warnings fail too (exit 1) and, for generate, block writing."),
+]
+
+
+@app.command()
+def generate(
+    hierarchy: Annotated[Path, typer.Argument(help="The hierarchy file (YAML or JSON).")],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Output folder (replaced atomically).")
+    ] = Path("out"),
+    inline_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--inline-secrets", help="Resolve ${NAME} in secret fields instead of keeping them."
+        ),
+    ] = False,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Report format.")
+    ] = TextOrJson.text,
+    strict: StrictOption = False,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates",
+            metavar="DIR",
+            help="Templates that override the bundled ones (rendered in a sandbox).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace OUT even if acr-edge did not write it.")
+    ] = False,
+    disable: DisableOption = None,
+) -> None:
+    """Render one deployment.json per device into OUT/layer-<N>/<device>/.
+
+    Nothing is written when any check finds an error. Example:
+
+        acr-edge generate examples/two-layer.yaml -o out
+    """
+    from acr_edge_cli import pipeline, reporting
+
+    fmt = output_format.value
+    with _reported_errors(fmt):
+        disabled = _check_disabled(disable or [])
+        result = pipeline.generate(
+            hierarchy,
+            output=str(out),
+            environ=os.environ,
+            inline_secrets=inline_secrets,
+            templates=templates,
+            disabled=disabled,
+        )
+        code = pipeline.exit_code(result.diagnostics, strict=strict)
+        if code == 0:
+            pipeline.write_generated(result, out, force=force)
+    files = 1 + len(result.manifests)
+    if fmt == "json":
+        typer.echo(
+            reporting.json_report(
+                result.diagnostics,
+                files,
+                output=str(out),
+                written=code == 0,
+                devices=result.index()["devices"],
+            )
+        )
+    else:
+        console = reporting.make_console()
+        reporting.print_diagnostics(console, result.diagnostics, _explain)
+        if code == 0:
+            layers = sorted({m.device.layer for m in result.manifests})
+            per_layer = ", ".join(
+                f"layer-{n}: {sum(1 for m in result.manifests if m.device.layer == n)}"
+                for n in layers
+            )
+            console.print(
+                f"wrote {len(result.manifests)} manifests to {out}/ ({per_layer}); "
+                f"{reporting.summary_line(result.diagnostics, files)}"
+            )
+        else:
+            reporting.make_console(stderr=True).print(
+                f"nothing written: {reporting.summary_line(result.diagnostics, files)}"
+            )
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Hierarchy files, deployment manifests (*.json) or folders."),
+    ],
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="Report format.")
+    ] = ReportFormat.text,
+    strict: StrictOption = False,
+    disable: DisableOption = None,
+) -> None:
+    """Check hierarchy files and manifests offline: JSON Schemas and every rule.
+
+    Examples:
+
+        acr-edge validate examples/factory-isa95.yaml
+
+        acr-edge validate out/ --format sarif > acr-edge.sarif
+    """
+    from acr_edge_cli import pipeline, reporting, rules
+
+    fmt = output_format.value
+    with _reported_errors(fmt):
+        disabled = _check_disabled(disable or [])
+        result = pipeline.validate_paths(paths, environ=os.environ, disabled=disabled)
+    diagnostics = result.diagnostics
+    files = len(result.files)
+    if fmt == "json":
+        typer.echo(reporting.json_report(diagnostics, files))
+    elif fmt == "sarif":
+        typer.echo(reporting.sarif_report(diagnostics, rules.ALL_RULES))
+    elif fmt == "github":
+        if diagnostics:
+            typer.echo(reporting.github_report(diagnostics))
+    else:
+        console = reporting.make_console()
+        reporting.print_diagnostics(console, diagnostics, _explain)
+        console.print(reporting.summary_line(diagnostics, files))
+    raise typer.Exit(pipeline.exit_code(diagnostics, strict=strict))
+
+
+@app.command("rules")
+def list_rules(
+    name: Annotated[str | None, typer.Argument(help="Explain one rule.")] = None,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+) -> None:
+    """List the rule catalog, or explain one rule and its fix.
+
+    Example:
+
+        acr-edge rules host-port-conflict
+    """
+    import json
+
+    from acr_edge_cli import reporting, rules
+
+    with _reported_errors():
+        selected = [rules.get(name)] if name else list(rules.ALL_RULES)
+    if output_format is TextOrJson.json:
+        records = [
+            {
+                "name": r.name,
+                "severity": r.severity.label,
+                "scopes": list(r.scopes),
+                "summary": r.summary,
+                "explanation": r.explanation,
+            }
+            for r in selected
+        ]
+        typer.echo(json.dumps({"version": 1, "rules": records}, indent=2, ensure_ascii=False))
+    elif name:
+        reporting.print_rule_explanations(reporting.make_console(), selected)
+    else:
+        reporting.print_rules(reporting.make_console(), selected)
+
+
+@app.command()
+def schema(
+    name: Annotated[str, typer.Argument(help="hierarchy, deployment-manifest, edgeagent-1.1...")],
+) -> None:
+    """Print a bundled JSON Schema (draft 2020-12).
+
+    Example:
+
+        acr-edge schema hierarchy > hierarchy.schema.json
+    """
+    from acr_edge_cli import resources
+
+    names = resources.schema_names()
+    if name not in names:
+        typer.echo(f"error: no schema {name!r}; choose one of: {', '.join(names)}", err=True)
+        raise typer.Exit(EXIT_INPUT)
+    typer.echo(
+        (resources.schemas_dir() / f"{name}.schema.json").read_text(encoding="utf-8"), nl=False
+    )
+
+
+def _internal_error(error: BaseException) -> NoReturn:
+    # One line, never the traceback (which may hold values from the input) unless asked.
+    typer.echo(
+        f"error: internal error ({type(error).__name__}); run with --debug for the traceback",
+        err=True,
+    )
+    sys.exit(EXIT_INPUT)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        _internal_error(error)

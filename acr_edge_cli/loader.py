@@ -1,0 +1,409 @@
+"""Read YAML or JSON files into plain data that remembers where every value came from.
+
+A location is looked up only when a diagnostic needs one: YAML keeps its node tree (which
+has the marks), JSON is scanned for positions on first use. Duplicate keys are errors in
+both formats, and YAML alias expansion is bounded so a small file cannot become a huge one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity, to_pointer
+from acr_edge_cli.errors import InputError
+
+try:  # libyaml's parser is several times faster; the pure-Python one gives the same marks
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+#: How many nodes alias expansion may produce before a file is refused ("billion laughs").
+MAX_EXPANDED_NODES = 2_000_000
+#: Deeper nesting than this is refused before it can exhaust the interpreter's stack.
+MAX_DEPTH = 200
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+Position = tuple[int, int]  # 1-based line and column
+
+
+@dataclass
+class SourceDocument:
+    """A parsed file: its data, and a way to find the line and column of any path in it."""
+
+    path: str
+    data: Any
+    _value_at: Callable[[JsonPath], Position | None] = field(repr=False)
+    _key_at: Callable[[JsonPath], Position | None] = field(repr=False)
+
+    def locate(self, path: Sequence[PathPart], *, key: bool = False) -> Position | None:
+        """Where the value at `path` starts (or its key, with key=True).
+
+        Falls back to the nearest enclosing value that exists, so a missing key points at
+        the mapping that should hold it.
+        """
+        parts = tuple(path)
+        if key and parts:
+            found = self._key_at(parts)
+            if found is not None:
+                return found
+        while True:
+            found = self._value_at(parts)
+            if found is not None or not parts:
+                return found
+            parts = parts[:-1]
+
+    def diagnostic(
+        self,
+        path: Sequence[PathPart],
+        message: str,
+        *,
+        rule: str = "input",
+        severity: Severity = Severity.ERROR,
+        key: bool = False,
+    ) -> Diagnostic:
+        position = self.locate(path, key=key)
+        return Diagnostic(
+            file=self.path,
+            line=position[0] if position else None,
+            column=position[1] if position else None,
+            rule=rule,
+            severity=severity,
+            message=message,
+            pointer=to_pointer(path),
+        )
+
+
+def _input_error(path: str, message: str, position: Position | None = None) -> InputError:
+    line, column = position if position else (None, None)
+    return InputError(
+        [Diagnostic(path, line, column, "input", Severity.ERROR, message, pointer="")]
+    )
+
+
+def read_text(path: Path, display: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _input_error(display, "no such file") from None
+    except IsADirectoryError:
+        raise _input_error(display, "is a directory, expected a file") from None
+    except OSError as error:
+        raise _input_error(display, f"cannot read: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise _input_error(
+            display, f"not UTF-8 text (byte 0x{raw[error.start]:02x})", (line, column)
+        ) from None
+    if "\x00" in text:
+        raise _input_error(display, "binary data (NUL byte), expected YAML or JSON text")
+    return text
+
+
+def load_file(path: Path, display: str | None = None) -> SourceDocument:
+    """Load a `.json` file as JSON and anything else as YAML."""
+    name = display if display is not None else str(path)
+    text = read_text(path, name)
+    if path.suffix.lower() == ".json":
+        return parse_json(text, name)
+    return parse_yaml(text, name)
+
+
+# --- YAML ---------------------------------------------------------------------------------
+
+
+def _mark(node: yaml.Node) -> Position:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _describe_scalar(node: yaml.Node) -> str:
+    value = node.value if isinstance(node, yaml.ScalarNode) else "..."
+    return str(value)
+
+
+def _check_yaml_tree(root: yaml.Node, display: str) -> None:
+    """Refuse duplicate keys, non-string keys and runaway alias expansion, with positions."""
+    budget = MAX_EXPANDED_NODES
+    # An explicit stack: deep nesting must not exhaust Python's recursion limit.
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise _input_error(
+                display,
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} values; refusing to load",
+                _mark(node),
+            )
+        if depth > MAX_DEPTH:
+            raise _input_error(display, f"nested deeper than {MAX_DEPTH} levels", _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                stack.append((value_node, depth + 1))
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                    raise _input_error(
+                        display,
+                        f"key {_describe_scalar(key_node)!r} is not a string "
+                        "(YAML reads it as another type); quote it",
+                        _mark(key_node),
+                    )
+                first = seen.get(key_node.value)
+                if first is not None:
+                    raise _input_error(
+                        display,
+                        f"duplicate key {key_node.value!r} (first defined at line "
+                        f"{first.start_mark.line + 1})",
+                        _mark(key_node),
+                    )
+                seen[key_node.value] = key_node
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+
+
+def _yaml_child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key node, value node) for one step of a path; later keys win, as in the data."""
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        found = None
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                found = (key_node, value_node)
+        return found
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        child = node.value[part]
+        return child, child
+    return None
+
+
+def _yaml_locators(
+    root: yaml.Node,
+) -> tuple[Callable[[JsonPath], Position | None], Callable[[JsonPath], Position | None]]:
+    def walk(path: JsonPath) -> tuple[yaml.Node, yaml.Node] | None:
+        pair: tuple[yaml.Node, yaml.Node] = (root, root)
+        for part in path:
+            step = _yaml_child(pair[1], part)
+            if step is None:
+                return None
+            pair = step
+        return pair
+
+    def value_at(path: JsonPath) -> Position | None:
+        pair = walk(path)
+        return _mark(pair[1]) if pair else None
+
+    def key_at(path: JsonPath) -> Position | None:
+        pair = walk(path)
+        return _mark(pair[0]) if pair else None
+
+    return value_at, key_at
+
+
+def _yaml_error_message(error: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (error.context, error.problem) if p]
+    message = "; ".join(parts) or "invalid YAML"
+    return f"YAML syntax error: {message}"
+
+
+def parse_yaml(text: str, display: str) -> SourceDocument:
+    loader = _YamlLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            position = (mark.line + 1, mark.column + 1) if mark else None
+            raise _input_error(display, _yaml_error_message(error), position) from None
+        except yaml.YAMLError as error:
+            raise _input_error(display, f"YAML syntax error: {error}") from None
+        if node is None:
+            raise _input_error(display, "the file is empty")
+        _check_yaml_tree(node, display)
+        try:
+            data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            position = (mark.line + 1, mark.column + 1) if mark else None
+            raise _input_error(display, _yaml_error_message(error), position) from None
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
+            # e.g. an out-of-range timestamp, or an unhashable merged key
+            raise _input_error(display, f"YAML value error: {error}", _mark(node)) from None
+    finally:
+        loader.dispose()
+    value_at, key_at = _yaml_locators(node)
+    return SourceDocument(display, data, value_at, key_at)
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+class _DuplicateKeyError(Exception):
+    pass
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+class JsonPositions:
+    """Offsets of every key and value in a JSON text that is known to be valid.
+
+    Built once, on the first lookup; also names the first duplicate key, which the
+    standard parser can detect but not place.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.values: dict[JsonPath, int] = {}
+        self.keys: dict[JsonPath, int] = {}
+        self.first_duplicate: tuple[str, int, int] | None = None  # key, offset, first offset
+        self._line_starts: list[int] | None = None
+        self._scan()
+
+    def _scan(self) -> None:
+        text = self.text
+        index = 0
+        # Iterative, so deep nesting costs no Python stack: `containers` holds the open
+        # objects and arrays (kind, path, keys seen, index of the current item).
+        containers: list[tuple[str, JsonPath, dict[str, int] | None, int]] = []
+        path: JsonPath = ()
+        while True:
+            index = _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+            self.values[path] = index
+            char = text[index]
+            if char == "{":
+                index = _WHITESPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+                if text[index] == "}":
+                    index += 1
+                else:
+                    seen: dict[str, int] = {}
+                    key, index = self._key(text, index, path, seen)
+                    containers.append(("{", path, seen, 0))
+                    path = (*path, key)
+                    continue
+            elif char == "[":
+                index = _WHITESPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+                if text[index] == "]":
+                    index += 1
+                else:
+                    containers.append(("[", path, None, 0))
+                    path = (*path, 0)
+                    continue
+            elif char == '"':
+                _, index = _scan_string(text, index + 1)
+            else:
+                match = _NUMBER.match(text, index)
+                if match and match.end() > index:
+                    index = match.end()
+                else:
+                    for literal in ("true", "false", "null"):
+                        if text.startswith(literal, index):
+                            index += len(literal)
+                            break
+            # A value ended: close containers or move to the next sibling.
+            while True:
+                if not containers:
+                    return
+                kind, parent, seen_keys, count = containers[-1]
+                index = _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+                if text[index] == ",":
+                    index = _WHITESPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+                    if kind == "{":
+                        assert seen_keys is not None
+                        key, index = self._key(text, index, parent, seen_keys)
+                        path = (*parent, key)
+                    else:
+                        containers[-1] = (kind, parent, seen_keys, count + 1)
+                        path = (*parent, count + 1)
+                    break
+                index += 1  # the closing bracket
+                containers.pop()
+
+    def _key(
+        self, text: str, index: int, parent: JsonPath, seen: dict[str, int]
+    ) -> tuple[str, int]:
+        key, end = _scan_string(text, index + 1)
+        if key in seen and self.first_duplicate is None:
+            self.first_duplicate = (key, index, seen[key])
+        seen[key] = index
+        self.keys[(*parent, key)] = index
+        end = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
+        return key, end + 1  # past the colon
+
+    def position(self, offset: int) -> Position:
+        if self._line_starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in re.finditer("\n", self.text))
+            self._line_starts = starts
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def value_at(self, path: JsonPath) -> Position | None:
+        offset = self.values.get(path)
+        return None if offset is None else self.position(offset)
+
+    def key_at(self, path: JsonPath) -> Position | None:
+        offset = self.keys.get(path)
+        return None if offset is None else self.position(offset)
+
+
+def json_locators(
+    text: str,
+) -> tuple[Callable[[JsonPath], Position | None], Callable[[JsonPath], Position | None]]:
+    positions: list[JsonPositions] = []
+
+    def scanned() -> JsonPositions:
+        if not positions:
+            positions.append(JsonPositions(text))
+        return positions[0]
+
+    return (lambda path: scanned().value_at(path)), (lambda path: scanned().key_at(path))
+
+
+def parse_json(text: str, display: str) -> SourceDocument:
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as error:
+        raise _input_error(
+            display, f"JSON syntax error: {error.msg}", (error.lineno, error.colno)
+        ) from None
+    except _DuplicateKeyError:
+        scan = JsonPositions(text)
+        assert scan.first_duplicate is not None
+        key, offset, first = scan.first_duplicate
+        raise _input_error(
+            display,
+            f"duplicate key {key!r} (first defined at line {scan.position(first)[0]})",
+            scan.position(offset),
+        ) from None
+    except RecursionError:
+        raise _input_error(display, "JSON nested too deeply") from None
+    value_at, key_at = json_locators(text)
+    return SourceDocument(display, data, value_at, key_at)

@@ -1,0 +1,257 @@
+"""The library behind the commands: load → model → plan → render → check, then write.
+
+Nothing here prints or exits; every function returns results (or raises an AcrEdgeError
+that carries its exit code). The CLI layer only parses options and reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acr_edge_cli import __version__
+from acr_edge_cli.diagnostics import Diagnostic, Severity
+from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
+from acr_edge_cli.loader import SourceDocument, json_locators, load_file
+from acr_edge_cli.model import Hierarchy, parse_hierarchy
+from acr_edge_cli.output import INDEX_NAME, write_tree
+from acr_edge_cli.plan import DevicePlan, HierarchyPlan, plan_hierarchy
+from acr_edge_cli.references import resolve_references
+from acr_edge_cli.render import Renderer
+from acr_edge_cli.validation import engine
+
+MANIFEST_NAME = "deployment.json"
+
+
+def exit_code(diagnostics: Collection[Diagnostic], *, strict: bool = False) -> int:
+    """0, or 1 for findings of severity error (with strict: warning too), or 2 for input."""
+    if any(d.rule == "input" for d in diagnostics):
+        return EXIT_INPUT
+    threshold = Severity.WARNING if strict else Severity.ERROR
+    return EXIT_FINDINGS if any(d.severity >= threshold for d in diagnostics) else EXIT_OK
+
+
+def serialize_manifest(content: Mapping[str, Any]) -> bytes:
+    """The bytes written for a manifest: stable key order (the template's), two-space indent."""
+    return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def manifest_path(plan: DevicePlan) -> str:
+    return f"layer-{plan.layer}/{plan.id}/{MANIFEST_NAME}"
+
+
+# --- loading a hierarchy ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedHierarchy:
+    document: SourceDocument  # as written: references unresolved, for locations and secrets
+    hierarchy: Hierarchy
+    plan: HierarchyPlan
+
+
+def _check_structure(hierarchy: Hierarchy, plan: HierarchyPlan, document: SourceDocument) -> None:
+    """What the format requires across keys (shared/spec/hierarchy.md), as input errors."""
+    problems = []
+    if hierarchy.cloud_registry.data_endpoint is None:
+        first = next((d for d in plan.devices if d.is_top and d.registry is not None), None)
+        if first is not None:
+            problems.append(
+                document.diagnostic(
+                    ("cloud_registry",),
+                    "cloud_registry: missing required key 'data_endpoint' (the top-layer "
+                    f"connected registry on {first.id!r} syncs from it)",
+                )
+            )
+    for device in plan.devices:
+        if device.id in (".", ".."):
+            problems.append(
+                document.diagnostic(
+                    (*device.source, "id"), f"device id {device.id!r} cannot name a folder"
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def load_hierarchy(
+    path: Path,
+    *,
+    environ: Mapping[str, str],
+    inline_secrets: bool = False,
+    display: str | None = None,
+) -> LoadedHierarchy:
+    return read_hierarchy(load_file(path, display), environ=environ, inline_secrets=inline_secrets)
+
+
+def read_hierarchy(
+    document: SourceDocument, *, environ: Mapping[str, str], inline_secrets: bool = False
+) -> LoadedHierarchy:
+    """The model and plan of a loaded hierarchy file (references resolved per the spec)."""
+    resolved = resolve_references(document, environ, inline_secrets=inline_secrets)
+    hierarchy = parse_hierarchy(resolved)
+    plan = plan_hierarchy(hierarchy)
+    _check_structure(hierarchy, plan, document)
+    return LoadedHierarchy(document, hierarchy, plan)
+
+
+# --- generate -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GeneratedManifest:
+    device: DevicePlan
+    path: str  # relative to the output folder
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    source: str
+    hierarchy: Hierarchy
+    manifests: tuple[GeneratedManifest, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def index(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "hierarchy": self.hierarchy.name,
+            "generator": f"acr-edge {__version__}",
+            "devices": [
+                {
+                    "id": m.device.id,
+                    "parent": m.device.parent.id if m.device.parent else None,
+                    "layer": m.device.layer,
+                    "manifest": m.path,
+                    "sha256": m.sha256,
+                }
+                for m in self.manifests
+            ],
+        }
+
+    def files(self) -> dict[str, bytes]:
+        files = {m.path: m.data for m in self.manifests}
+        files[INDEX_NAME] = (json.dumps(self.index(), indent=2) + "\n").encode("utf-8")
+        return files
+
+
+def render_manifests(
+    loaded: LoadedHierarchy,
+    *,
+    manifest_file: Any,
+    templates: Path | None = None,
+    disabled: Collection[str] = (),
+) -> tuple[list[GeneratedManifest], list[Diagnostic]]:
+    """Render and check every device's manifest; `manifest_file(relative)` names it in findings."""
+    renderer = Renderer(templates)
+    manifests: list[GeneratedManifest] = []
+    diagnostics: list[Diagnostic] = []
+    for device in loaded.plan.devices:
+        rendered = renderer.render(device, loaded.plan)
+        data = serialize_manifest(rendered.content)
+        relative = manifest_path(device)
+        manifests.append(GeneratedManifest(device, relative, data))
+        # Lines are those of the bytes written, located only if a finding needs them.
+        value_at, key_at = json_locators(data.decode("utf-8"))
+        document = SourceDocument(manifest_file(relative), rendered.content, value_at, key_at)
+        diagnostics.extend(
+            engine.check_manifest(document, device=device, hierarchy=loaded.plan, disabled=disabled)
+        )
+    return manifests, diagnostics
+
+
+def generate(
+    path: Path,
+    *,
+    output: str,
+    environ: Mapping[str, str],
+    inline_secrets: bool = False,
+    templates: Path | None = None,
+    disabled: Collection[str] = (),
+    display: str | None = None,
+) -> GenerateResult:
+    """Everything `generate` would write, and every finding; writes nothing."""
+    loaded = load_hierarchy(path, environ=environ, inline_secrets=inline_secrets, display=display)
+    diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+    manifests, manifest_findings = render_manifests(
+        loaded,
+        manifest_file=lambda relative: f"{output.rstrip('/')}/{relative}",
+        templates=templates,
+        disabled=disabled,
+    )
+    diagnostics.extend(manifest_findings)
+    return GenerateResult(
+        loaded.document.path, loaded.hierarchy, tuple(manifests), tuple(diagnostics)
+    )
+
+
+def write_generated(result: GenerateResult, out: Path, *, force: bool = False) -> None:
+    write_tree(out, result.files(), force=force)
+
+
+# --- validate -----------------------------------------------------------------------------
+
+
+@dataclass
+class ValidateResult:
+    files: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _is_hierarchy_json(document: SourceDocument) -> bool:
+    data = document.data
+    return isinstance(data, dict) and "devices" in data and "modulesContent" not in data
+
+
+def _validate_hierarchy(
+    document: SourceDocument, environ: Mapping[str, str], disabled: Collection[str]
+) -> list[Diagnostic]:
+    loaded = read_hierarchy(document, environ=environ)
+    display = document.path
+    diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+    _, manifest_findings = render_manifests(
+        loaded, manifest_file=lambda relative: f"{display}#{relative}", disabled=disabled
+    )
+    return diagnostics + manifest_findings
+
+
+def _files_in(folder: Path) -> list[Path]:
+    index = folder / INDEX_NAME
+    if index.is_file():
+        try:
+            listed = json.loads(index.read_text(encoding="utf-8"))["devices"]
+            return [folder / str(entry["manifest"]) for entry in listed]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not an index we wrote: fall back to every manifest in the folder
+    return sorted(p for p in folder.rglob("*.json") if p.name != INDEX_NAME)
+
+
+def validate_paths(
+    paths: Collection[Path], *, environ: Mapping[str, str], disabled: Collection[str] = ()
+) -> ValidateResult:
+    """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest."""
+    result = ValidateResult()
+    queue: list[Path] = []
+    for path in paths:
+        queue.extend(_files_in(path) if path.is_dir() else [path])
+    for path in queue:
+        display = str(path)
+        result.files.append(display)
+        try:
+            document = load_file(path, display)
+            if path.suffix.lower() == ".json" and not _is_hierarchy_json(document):
+                result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+            else:
+                result.diagnostics.extend(_validate_hierarchy(document, environ, disabled))
+        except InputError as error:
+            result.diagnostics.extend(error.diagnostics)
+    result.diagnostics.sort()
+    return result

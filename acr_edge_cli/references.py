@@ -1,0 +1,101 @@
+"""`${NAME}` references to environment variables in hierarchy files.
+
+Secret fields keep their references in generated output (so it can be committed and
+reviewed) unless inlining is asked for; every other reference is resolved when loading.
+`$$` before `{` escapes a literal `${`. `$upstream`, `$edgeHub`, `$IOTEDGE_PARENTHOSTNAME`
+and the like have no braces and are never touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath
+from acr_edge_cli.errors import InputError
+from acr_edge_cli.loader import SourceDocument
+
+REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# The fields whose values are secrets, by the last two keys of their path.
+SECRET_FIELDS = {("sync_token", "password"), ("registry_credentials", "password")}
+
+
+def is_secret_path(path: JsonPath) -> bool:
+    return tuple(path[-2:]) in SECRET_FIELDS
+
+
+def is_reference(value: str) -> bool:
+    """True when the whole value is one `${NAME}` reference (the form secrets should take)."""
+    match = REFERENCE.fullmatch(value)
+    return bool(match and not match.group(1) and NAME.fullmatch(match.group(2)))
+
+
+def referenced_names(value: str) -> list[str]:
+    return [m.group(2) for m in REFERENCE.finditer(value) if not m.group(1)]
+
+
+def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], list[str]]:
+    """Resolve the references in one string: (result, unset names, malformed references)."""
+    unset: list[str] = []
+    malformed: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1):  # `$${X}` stays `${X}`
+            return match.group(0)[1:]
+        name = match.group(2)
+        if not NAME.fullmatch(name):
+            malformed.append(match.group(0))
+            return match.group(0)
+        if name not in environ:
+            unset.append(name)
+            return match.group(0)
+        return environ[name]
+
+    if "${" not in value:
+        return value, unset, malformed
+    return REFERENCE.sub(replace, value), unset, malformed
+
+
+def resolve_references(
+    document: SourceDocument, environ: Mapping[str, str], *, inline_secrets: bool
+) -> SourceDocument:
+    """A copy of the document with references resolved; every unset one is an input error."""
+    problems: list[Diagnostic] = []
+
+    def visit(value: Any, path: JsonPath) -> Any:
+        if isinstance(value, str):
+            if "${" not in value:
+                return value
+            secret = is_secret_path(path)
+            result, unset, malformed = substitute(value, environ)
+            for text in malformed:
+                problems.append(
+                    document.diagnostic(
+                        path, f"{text} is not a reference: names are letters, digits and '_'"
+                    )
+                )
+            if secret and not inline_secrets:
+                return value
+            for name in unset:
+                what = "secret " if secret else ""
+                problems.append(
+                    document.diagnostic(
+                        path,
+                        f"environment variable {name} is not set ({what}reference ${{{name}}})",
+                    )
+                )
+            return result
+        if isinstance(value, dict):
+            return {key: visit(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [visit(item, (*path, index)) for index, item in enumerate(value)]
+        return value
+
+    data = visit(document.data, ())
+    if problems:
+        raise InputError(problems)
+    return dataclasses.replace(document, data=data)

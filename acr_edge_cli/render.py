@@ -1,0 +1,202 @@
+"""Render one deployment manifest per device from the jinja2 templates.
+
+The context handed to templates is plain data (dicts, lists, strings, numbers): a sandboxed
+user template has no Python object to reach into. Templates produce JSON text, which is
+parsed back, so a template can change structure but can never break escaping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+
+from acr_edge_cli import resources
+from acr_edge_cli.errors import TemplateError
+from acr_edge_cli.plan import (
+    AGENT_REPOSITORY,
+    EDGEHUB_PORTS,
+    HUB_REPOSITORY,
+    PROXY_EXPOSED_PORTS,
+    PROXY_REPOSITORY,
+    REGISTRY_CONTAINER_PORT,
+    REGISTRY_REPOSITORY,
+    DevicePlan,
+    HierarchyPlan,
+    pull_credentials,
+    resolve_image,
+)
+
+MANIFEST_TEMPLATE = "deployment.json.j2"
+#: edgeAgent splits longer createOptions into createOptions01, 02... of this many characters.
+CREATE_OPTIONS_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class RenderedManifest:
+    plan: DevicePlan
+    content: dict[str, Any]
+
+
+def create_options_text(options: Mapping[str, Any] | None) -> str:
+    """createOptions as the runtime wants it: a minified JSON string."""
+    return json.dumps(options or {}, separators=(",", ":"), ensure_ascii=False)
+
+
+def create_options_chunks(options: Mapping[str, Any] | None) -> dict[str, str]:
+    """`createOptions`, `createOptions01`... of at most 512 characters, as edgeAgent joins them."""
+    text = create_options_text(options)
+    chunks = [text[i : i + CREATE_OPTIONS_CHUNK] for i in range(0, len(text), CREATE_OPTIONS_CHUNK)]
+    return {
+        ("createOptions" if index == 0 else f"createOptions{index:02d}"): chunk
+        for index, chunk in enumerate(chunks or [""])
+    }
+
+
+def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
+    """The jinja2 environment; a user's template folder is searched first and sandboxed."""
+    bundled = jinja2.FileSystemLoader(resources.templates_dir())
+    options: dict[str, Any] = {
+        "undefined": jinja2.StrictUndefined,
+        "autoescape": False,
+        "keep_trailing_newline": True,
+        "extensions": ["jinja2.ext.do"],
+    }
+    environment: jinja2.Environment
+    if user_templates is None:
+        environment = jinja2.Environment(loader=bundled, **options)
+    else:
+        if not user_templates.is_dir():
+            raise TemplateError(f"{user_templates}: templates folder not found")
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), bundled])
+        environment = jinja2.sandbox.SandboxedEnvironment(loader=loader, **options)
+    # Keep the order the user wrote (env, createOptions): jinja sorts keys by default.
+    environment.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    environment.filters["create_options_chunks"] = create_options_chunks
+    return environment
+
+
+def _module_spec(plan: DevicePlan, name: str, login_server: str) -> dict[str, Any]:
+    module = plan.device.modules[name]
+    return {
+        "image": resolve_image(module.image, plan, login_server),
+        "create_options": module.create_options or {},
+        "env": dict(module.env),
+        "status": module.status,
+        "restart_policy": module.restart_policy,
+        "startup_order": module.startup_order,
+        "image_pull_policy": module.image_pull_policy,
+        "version": module.version,
+    }
+
+
+def _routes(plan: DevicePlan) -> dict[str, Any]:
+    routes: dict[str, Any] = {}
+    for name, route in plan.routes.items():
+        if isinstance(route, str):
+            routes[name] = route
+        else:
+            entry: dict[str, Any] = {"route": route.route}
+            if route.priority is not None:
+                entry["priority"] = route.priority
+            if route.time_to_live_secs is not None:
+                entry["timeToLiveSecs"] = route.time_to_live_secs
+            routes[name] = entry
+    return routes
+
+
+def manifest_context(plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> dict[str, Any]:
+    """Everything the template needs for one device, as plain data."""
+    cloud = hierarchy_plan.hierarchy.cloud_registry
+    login_server = cloud.login_server
+    runtime = plan.runtime
+
+    def image(repository: str, version: str) -> str:
+        return resolve_image(f"{repository}:{version}", plan, login_server)
+
+    registry = None
+    if plan.registry is not None:
+        parent_endpoint = (
+            cloud.data_endpoint or ""
+            if plan.is_top
+            else f"$IOTEDGE_PARENTHOSTNAME:{plan.upstream_port}"
+        )
+        registry = {
+            "name": plan.registry.name,
+            "module_name": plan.registry.module_name,
+            "image": image(REGISTRY_REPOSITORY, plan.registry.version),
+            "sync_token_name": plan.registry.sync_token_name,
+            "sync_token_password": plan.registry.sync_token_password,
+            "parent_endpoint": parent_endpoint,
+            "data_dir": plan.registry.data_dir,
+            "container_port": REGISTRY_CONTAINER_PORT,
+        }
+    proxy = None
+    if plan.proxy is not None:
+        proxy = {
+            "module_name": plan.proxy.module_name,
+            "image": image(PROXY_REPOSITORY, plan.proxy.version),
+            "port": plan.proxy.port,
+            "blob_upload_route": plan.proxy.blob_upload_route,
+            "exposed_by_image": plan.proxy.port in PROXY_EXPOSED_PORTS,
+        }
+    hub_ports = [p for p in EDGEHUB_PORTS if not (proxy and proxy["port"] == p)]
+    modules = {name: _module_spec(plan, name, login_server) for name in plan.device.modules}
+    return {
+        "device": {"id": plan.id, "layer": plan.layer, "hostname": plan.device.hostname},
+        "runtime": runtime.model_dump(),
+        "edge_agent": {"image": image(AGENT_REPOSITORY, runtime.version)},
+        "edge_hub": {"image": image(HUB_REPOSITORY, runtime.version), "ports": hub_ports},
+        "registry_credentials": pull_credentials(plan, login_server),
+        "registry": registry,
+        "proxy": proxy,
+        "modules": modules,
+        "module_twins": {
+            name: module.desired_properties
+            for name, module in plan.device.modules.items()
+            if module.desired_properties is not None
+        },
+        "routes": _routes(plan),
+    }
+
+
+class Renderer:
+    """Renders manifests with one compiled template, reused for every device."""
+
+    def __init__(self, user_templates: Path | None = None) -> None:
+        self.environment = make_environment(user_templates)
+        try:
+            self.template = self.environment.get_template(MANIFEST_TEMPLATE)
+        except jinja2.TemplateSyntaxError as error:
+            where = f"{error.filename or error.name}:{error.lineno}"
+            raise TemplateError(f"{where}: template syntax error: {error.message}") from None
+
+    def render(self, plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> RenderedManifest:
+        context = manifest_context(plan, hierarchy_plan)
+        try:
+            text = self.template.render(context)
+        except jinja2.exceptions.SecurityError as error:
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: refused by the template sandbox: {error}"
+            ) from None
+        except jinja2.TemplateError as error:
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: cannot render device {plan.id}: {error}"
+            ) from None
+        try:
+            content = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: rendered text for device {plan.id} is not JSON "
+                f"(line {error.lineno}, column {error.colno}: {error.msg})"
+            ) from None
+        if not isinstance(content, dict):
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: rendered JSON for device {plan.id} is not an object"
+            )
+        return RenderedManifest(plan, content)

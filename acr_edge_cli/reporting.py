@@ -1,0 +1,205 @@
+"""Turn diagnostics and results into output: text (rich), json, sarif, github.
+
+The only module that imports rich. Text goes to a Console made for the run; machine formats
+return strings, so they can be tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from itertools import groupby
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from acr_edge_cli import __version__
+from acr_edge_cli.diagnostics import Diagnostic, Severity, count_by_severity
+
+FORMATS = ("text", "json", "sarif", "github")
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_FIX = re.compile(r"\bFix: (.*)$")
+
+
+def make_console(stream: TextIO | None = None, *, stderr: bool = False) -> Console:
+    # markup off: `modules[0]` in a message is text, not a style tag; soft_wrap: a line
+    # is never broken in the middle of a path, whatever the terminal width.
+    return Console(
+        file=stream, stderr=stderr, markup=False, highlight=False, soft_wrap=True, emoji=False
+    )
+
+
+def summary(diagnostics: Sequence[Diagnostic], files: int) -> dict[str, int]:
+    counts = count_by_severity(diagnostics)
+    return {
+        "files": files,
+        "errors": counts[Severity.ERROR],
+        "warnings": counts[Severity.WARNING],
+        "infos": counts[Severity.INFO],
+    }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    counts = summary(diagnostics, files)
+    return (
+        f"{_plural(counts['errors'], 'error')}, {_plural(counts['warnings'], 'warning')}, "
+        f"{_plural(counts['infos'], 'info')} in {_plural(files, 'file')}"
+    )
+
+
+def fix_of(explanation: str) -> str | None:
+    match = _FIX.search(explanation)
+    return match.group(1) if match else None
+
+
+def print_diagnostics(
+    console: Console,
+    diagnostics: Sequence[Diagnostic],
+    explain: Callable[[str], str | None] = lambda rule: None,
+) -> None:
+    """Findings grouped by file, each with line:column; a rule's fix under its first hit."""
+    explained: set[str] = set()
+    for file, group in groupby(sorted(diagnostics), key=lambda d: d.file):
+        console.print(Text(file, style="bold underline"))
+        for diagnostic in group:
+            where = f"{diagnostic.line}:{diagnostic.column}" if diagnostic.line else "-"
+            line = Text(f"  {where:<8} ")
+            line.append(f"{diagnostic.severity.label:<8}", style=_STYLE[diagnostic.severity])
+            line.append(f" {diagnostic.message}  ")
+            line.append(f"[{diagnostic.rule}]", style="dim")
+            console.print(line)
+            if diagnostic.rule not in explained:
+                explained.add(diagnostic.rule)
+                fix = explain(diagnostic.rule)
+                if fix:
+                    console.print(Text(f"           fix: {fix}", style="dim"))
+
+
+def print_input_errors(console: Console, diagnostics: Iterable[Diagnostic]) -> None:
+    """Input errors as compilers print them: one line each, `file:line:col: error: message`."""
+    for diagnostic in diagnostics:
+        text = diagnostic.one_line().removesuffix(f" [{diagnostic.rule}]")
+        console.print(Text(text))
+
+
+def json_report(diagnostics: Sequence[Diagnostic], files: int, **extra: Any) -> str:
+    document: dict[str, Any] = {"version": 1, **extra}
+    document["diagnostics"] = [d.to_json() for d in sorted(diagnostics)]
+    document["summary"] = summary(diagnostics, files)
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _github_escape(text: str, *, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def github_report(diagnostics: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: one annotation per finding."""
+    command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    lines = []
+    for diagnostic in sorted(diagnostics):
+        file, _, inner = diagnostic.file.partition("#")
+        properties = [f"file={_github_escape(file, property_value=True)}"]
+        message = diagnostic.message
+        if inner:  # a finding in a manifest rendered in memory: no line in the file
+            message = f"{inner}: {message}"
+        elif diagnostic.line is not None:
+            properties.append(f"line={diagnostic.line}")
+            if diagnostic.column is not None:
+                properties.append(f"col={diagnostic.column}")
+        properties.append(f"title={_github_escape(diagnostic.rule, property_value=True)}")
+        lines.append(
+            f"::{command[diagnostic.severity]} {','.join(properties)}::{_github_escape(message)}"
+        )
+    return "\n".join(lines)
+
+
+def sarif_report(diagnostics: Sequence[Diagnostic], rules: Sequence[Any]) -> str:
+    """SARIF 2.1.0, as GitHub code scanning loads it."""
+    descriptors = [
+        {
+            "id": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.explanation},
+            "help": {"text": rule.explanation},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        }
+        for rule in rules
+    ]
+    descriptors.append(
+        {
+            "id": "input",
+            "shortDescription": {"text": "the file cannot be read as YAML, JSON or the format"},
+            "defaultConfiguration": {"level": "error"},
+        }
+    )
+    index = {d["id"]: i for i, d in enumerate(descriptors)}
+    results = []
+    for diagnostic in sorted(diagnostics):
+        file, _, inner = diagnostic.file.partition("#")
+        location: dict[str, Any] = {"artifactLocation": {"uri": file}}
+        message = diagnostic.message
+        if inner:
+            message = f"{inner}: {message}"
+        elif diagnostic.line is not None:
+            region = {"startLine": diagnostic.line}
+            if diagnostic.column is not None:
+                region["startColumn"] = diagnostic.column
+            location["region"] = region
+        result: dict[str, Any] = {
+            "ruleId": diagnostic.rule,
+            "level": _SARIF_LEVEL[diagnostic.severity],
+            "message": {"text": message},
+            "locations": [{"physicalLocation": location}],
+        }
+        if diagnostic.rule in index:
+            result["ruleIndex"] = index[diagnostic.rule]
+        if diagnostic.pointer:
+            result["properties"] = {"pointer": diagnostic.pointer}
+        results.append(result)
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "acr-edge",
+                        "version": __version__,
+                        "rules": descriptors,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def print_rules(console: Console, rules: Sequence[Any]) -> None:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("rule")
+    table.add_column("severity")
+    table.add_column("checks")
+    table.add_column("fires when")
+    for rule in rules:
+        table.add_row(rule.name, rule.severity.label, ", ".join(rule.scopes), rule.summary)
+    console.print(table)
+
+
+def print_rule_explanations(console: Console, rules: Sequence[Any]) -> None:
+    for rule in rules:
+        console.print(Text(f"{rule.name} ({rule.severity.label})", style="bold"))
+        console.print(Text(f"  {rule.explanation}"))
+        console.print()

@@ -1,0 +1,259 @@
+"""What a rule module provides, and the contexts its check receives."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Literal
+
+from acr_edge_cli.diagnostics import JsonPath, Severity
+from acr_edge_cli.loader import SourceDocument
+from acr_edge_cli.plan import DevicePlan, HierarchyPlan, parse_image
+
+Scope = Literal["manifest", "hierarchy", "configuration"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule's hit: where in the checked document, what, and a severity if not the default."""
+
+    path: JsonPath
+    message: str
+    severity: Severity | None = None
+    on_key: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule as the engine and `acr-edge rules` see it, read from its module."""
+
+    name: str
+    severity: Severity
+    scopes: tuple[Scope, ...]
+    summary: str
+    explanation: str
+    module: ModuleType
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> Rule:
+        return cls(
+            name=module.NAME,
+            severity=module.SEVERITY,
+            scopes=tuple(module.SCOPES),
+            summary=module.SUMMARY,
+            explanation=" ".join((module.__doc__ or "").split()),
+            module=module,
+        )
+
+    def check(self, context: Any) -> Iterator[Finding]:
+        result: Iterator[Finding] = self.module.check(context)
+        return result
+
+
+AGENT = ("modulesContent", "$edgeAgent", "properties.desired")
+HUB = ("modulesContent", "$edgeHub", "properties.desired")
+
+
+@dataclass(frozen=True)
+class ModuleEntry:
+    """One module of a manifest (system or user) with the path of its object."""
+
+    name: str
+    path: JsonPath
+    spec: dict[str, Any]
+    system: bool
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        settings = self.spec.get("settings")
+        return settings if isinstance(settings, dict) else {}
+
+    @property
+    def image(self) -> str | None:
+        image = self.settings.get("image")
+        return image if isinstance(image, str) else None
+
+    def env(self) -> dict[str, Any]:
+        """Environment values by name (the `value` of each entry)."""
+        env = self.spec.get("env")
+        if not isinstance(env, dict):
+            return {}
+        return {
+            name: entry.get("value")
+            for name, entry in env.items()
+            if isinstance(entry, dict) and "value" in entry
+        }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class ManifestContext:
+    """A deployment manifest being checked; `device` is set when it was generated."""
+
+    document: SourceDocument
+    device: DevicePlan | None = None
+    hierarchy: HierarchyPlan | None = None
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return _mapping(self.document.data)
+
+    @property
+    def modules_content(self) -> dict[str, Any]:
+        return _mapping(self.content.get("modulesContent"))
+
+    @property
+    def agent(self) -> dict[str, Any]:
+        return _mapping(_mapping(self.modules_content.get("$edgeAgent")).get("properties.desired"))
+
+    @property
+    def hub(self) -> dict[str, Any]:
+        return _mapping(_mapping(self.modules_content.get("$edgeHub")).get("properties.desired"))
+
+    @property
+    def agent_schema_version(self) -> str | None:
+        version = self.agent.get("schemaVersion")
+        return version if isinstance(version, str) else None
+
+    def user_modules(self) -> list[ModuleEntry]:
+        return [
+            ModuleEntry(name, (*AGENT, "modules", name), spec, False)
+            for name, spec in _mapping(self.agent.get("modules")).items()
+            if isinstance(spec, dict)
+        ]
+
+    def system_modules(self) -> list[ModuleEntry]:
+        return [
+            ModuleEntry(name, (*AGENT, "systemModules", name), spec, True)
+            for name, spec in _mapping(self.agent.get("systemModules")).items()
+            if isinstance(spec, dict)
+        ]
+
+    def all_modules(self) -> list[ModuleEntry]:
+        return self.system_modules() + self.user_modules()
+
+    def module(self, name: str) -> ModuleEntry | None:
+        return next((m for m in self.user_modules() if m.name == name), None)
+
+    def registry_credentials(self) -> dict[str, Any]:
+        settings = _mapping(_mapping(self.agent.get("runtime")).get("settings"))
+        return _mapping(settings.get("registryCredentials"))
+
+    @property
+    def is_lower_layer(self) -> bool | None:
+        """True/False when known (generated, or any `$upstream` image); None if unknown."""
+        if self.device is not None:
+            return not self.device.is_top
+        images = [m.image or "" for m in self.all_modules()]
+        return True if any(i.startswith("$upstream") for i in images) else None
+
+
+@dataclass(frozen=True)
+class HierarchyContext:
+    document: SourceDocument
+    plan: HierarchyPlan
+
+
+def registry_setting_path(plan: DevicePlan, *keys: str) -> JsonPath:
+    """Where a connected registry setting was written: on the device, or in `defaults`."""
+    node: Any = plan.device.connected_registry
+    for key in keys[:-1]:
+        node = getattr(node, key, None) if node is not None else None
+    if node is not None and keys[-1] in node.model_fields_set:
+        return (*plan.source, "connected_registry", *keys)
+    return ("defaults", "connected_registry", *keys)
+
+
+def proxy_setting_path(plan: DevicePlan, key: str) -> JsonPath:
+    """Where an API proxy setting was written: on the device, or in `defaults`."""
+    setting = plan.device.api_proxy
+    if setting is not None and not isinstance(setting, bool) and key in setting.model_fields_set:
+        return (*plan.source, "api_proxy", key)
+    return ("defaults", "api_proxy", key)
+
+
+# --- helpers shared by the manifest rules ---------------------------------------------------
+
+CREATE_OPTIONS_KEY = re.compile(r"^createoptions(\d*)$", re.IGNORECASE)
+
+
+def create_options_keys(entry: ModuleEntry) -> list[str]:
+    """The createOptions chunk keys of a module, in the order edgeAgent joins them."""
+    # edgeAgent matches the keys case-insensitively and sorts them ordinally.
+    return sorted(k for k in entry.settings if CREATE_OPTIONS_KEY.match(k))
+
+
+def joined_create_options(entry: ModuleEntry) -> str | None:
+    """The module's createOptions text with its chunks joined; None if absent or not text."""
+    keys = create_options_keys(entry)
+    parts = [entry.settings[k] for k in keys]
+    if not parts or not all(isinstance(p, str) for p in parts):
+        return None
+    return "".join(parts)
+
+
+def parsed_create_options(entry: ModuleEntry) -> dict[str, Any]:
+    """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
+    text = joined_create_options(entry)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def create_options_path(entry: ModuleEntry) -> JsonPath:
+    return (*entry.path, "settings", "createOptions")
+
+
+def image_repository(entry: ModuleEntry) -> str:
+    """The image's path without registry, tag or digest ('' when it does not parse)."""
+    reference = parse_image(entry.image or "")
+    return reference.repository if reference else ""
+
+
+def is_api_proxy(entry: ModuleEntry) -> bool:
+    return not entry.system and (
+        image_repository(entry).endswith("azureiotedge-api-proxy")
+        or "NGINX_DEFAULT_PORT" in entry.env()
+    )
+
+
+def is_connected_registry(entry: ModuleEntry) -> bool:
+    return not entry.system and (
+        image_repository(entry).endswith("acr/connected-registry")
+        or "ACR_REGISTRY_CONNECTION_STRING" in entry.env()
+    )
+
+
+def env_path(entry: ModuleEntry, name: str) -> JsonPath:
+    return (*entry.path, "env", name, "value")
+
+
+def is_placeholder(value: str) -> bool:
+    """A `<REPLACE_WITH_...>` slot of a documentation sample: unknown, not wrong."""
+    return value.startswith("<") and value.endswith(">")
+
+
+def walk_strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    stack: list[tuple[Any, JsonPath]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            yield where, node
+        elif isinstance(node, dict):
+            stack.extend((item, (*where, key)) for key, item in node.items())
+        elif isinstance(node, list):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node))
+
+
+def rule_modules_of(*modules: ModuleType) -> tuple[Rule, ...]:
+    return tuple(Rule.from_module(module) for module in modules)

@@ -1,0 +1,30 @@
+"""Microsoft ended support for the connected registry on IoT Edge on 2024-09-30; it is
+supported on Arc-enabled Kubernetes only. The module still runs, but gets no fixes. Fix:
+plan a move to the Arc extension; silence with `--disable
+connected-registry-on-iot-edge-retired`."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import Finding, HierarchyContext, is_connected_registry
+
+NAME = "connected-registry-on-iot-edge-retired"
+SEVERITY = Severity.INFO
+SCOPES = ("manifest", "hierarchy")
+SUMMARY = (
+    "connected registry on IoT Edge left Microsoft support on 2024-09-30 (Arc-enabled "
+    "Kubernetes is the supported target)"
+)
+MESSAGE = "connected registry on IoT Edge has been out of Microsoft support since 2024-09-30"
+
+
+def check(context: Any) -> Iterator[Finding]:
+    if isinstance(context, HierarchyContext):  # once per file, at the first registry
+        first = next((d for d in context.plan.devices if d.registry is not None), None)
+        if first is not None:
+            yield Finding((*first.source, "connected_registry"), MESSAGE)
+        return
+    entry = next((m for m in context.user_modules() if is_connected_registry(m)), None)
+    if entry is not None:
+        yield Finding(entry.path, MESSAGE)

@@ -1,0 +1,89 @@
+"""The connected registry's `ACR_REGISTRY_CONNECTION_STRING` is missing or wrong. It must hold
+`ConnectedRegistryName`, `SyncTokenName`, `SyncTokenPassword`, `ParentGatewayEndpoint` and
+`ParentEndpointProtocol`. On the top layer the parent is the cloud registry's data endpoint
+over `https`; below, `$IOTEDGE_PARENTHOSTNAME:<proxy port>` (`$upstream` is not resolved
+in environment variables). Fix: copy the string from `az acr connected-registry
+get-settings`, or let `acr-edge generate` write it."""
+
+import re
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import (
+    Finding,
+    ManifestContext,
+    env_path,
+    is_connected_registry,
+    is_placeholder,
+)
+
+NAME = "connection-string-invalid"
+SEVERITY = Severity.ERROR
+SCOPES = ("manifest",)
+SUMMARY = (
+    "`ACR_REGISTRY_CONNECTION_STRING` is missing, lacks a key, uses `$upstream`, is not "
+    "`https` towards the cloud, or names a registry that breaks the name rule"
+)
+VARIABLE = "ACR_REGISTRY_CONNECTION_STRING"
+KEYS = (
+    "ConnectedRegistryName",
+    "SyncTokenName",
+    "SyncTokenPassword",
+    "ParentGatewayEndpoint",
+    "ParentEndpointProtocol",
+)
+REGISTRY_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9]{4,39}")
+
+
+def parse_connection_string(text: str) -> dict[str, str]:
+    """Pairs split on the first `=` only: token passwords may contain `=` and `/`."""
+    pairs: dict[str, str] = {}
+    for part in text.split(";"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs[key] = value
+    return pairs
+
+
+def check(context: ManifestContext) -> Iterator[Finding]:
+    lower = context.is_lower_layer
+    for entry in context.user_modules():
+        if not is_connected_registry(entry):
+            continue
+        value = entry.env().get(VARIABLE)
+        if not isinstance(value, str):
+            yield Finding(
+                (*entry.path, "env"), f"{entry.name}: {VARIABLE} is missing or not a string"
+            )
+            continue
+        path = env_path(entry, VARIABLE)
+        pairs = parse_connection_string(value)
+        missing = [key for key in KEYS if key not in pairs]
+        if missing:
+            yield Finding(path, f"{entry.name}: connection string lacks {', '.join(missing)}")
+        if "$upstream" in value:
+            yield Finding(
+                path,
+                f"{entry.name}: $upstream is not resolved in environment variables; write "
+                "ParentGatewayEndpoint=$IOTEDGE_PARENTHOSTNAME:<proxy port>",
+            )
+        name = pairs.get("ConnectedRegistryName", "")
+        if name and not is_placeholder(name) and not REGISTRY_NAME.fullmatch(name):
+            yield Finding(
+                path,
+                f"{entry.name}: ConnectedRegistryName {name!r} must start with a letter and "
+                "have 5 to 40 letters and digits",
+            )
+        protocol = pairs.get("ParentEndpointProtocol")
+        endpoint = pairs.get("ParentGatewayEndpoint", "")
+        towards_cloud = not lower and "$IOTEDGE_PARENTHOSTNAME" not in endpoint
+        if towards_cloud and protocol is not None and protocol != "https":
+            yield Finding(
+                path,
+                f"{entry.name}: ParentEndpointProtocol must be https towards the cloud "
+                f"registry, not {protocol!r}",
+            )
+        if protocol is not None and protocol not in ("http", "https"):
+            yield Finding(
+                path, f"{entry.name}: ParentEndpointProtocol {protocol!r} is not http or https"
+            )

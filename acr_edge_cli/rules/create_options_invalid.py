@@ -1,0 +1,58 @@
+"""A module's `createOptions` (its chunks joined in order) is not a string holding a JSON
+object. edgeAgent cannot create the container and the module never starts. An empty string
+is accepted, as the runtime accepts it. Fix: write the Docker create options as one JSON
+object, e.g. `{"HostConfig":{"Binds":["/data:/var/acr/data"]}}`, then stringify it."""
+
+import json
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import (
+    Finding,
+    ManifestContext,
+    create_options_keys,
+    create_options_path,
+)
+
+NAME = "create-options-invalid"
+SEVERITY = Severity.ERROR
+SCOPES = ("manifest",)
+SUMMARY = (
+    "`createOptions` (with its chunks joined) is not a string holding a JSON object "
+    "(an empty string is accepted, as the runtime accepts it)"
+)
+
+
+def check(context: ManifestContext) -> Iterator[Finding]:
+    for entry in context.all_modules():
+        keys = create_options_keys(entry)
+        if not keys:
+            continue
+        parts = [entry.settings[k] for k in keys]
+        bad = next((k for k, p in zip(keys, parts, strict=True) if not isinstance(p, str)), None)
+        if bad is not None:
+            yield Finding(
+                (*entry.path, "settings", bad),
+                f"{entry.name}: {bad} must be a string of JSON (stringified), not "
+                f"{type(entry.settings[bad]).__name__}",
+            )
+            continue
+        text = "".join(parts)
+        if text == "":
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            yield Finding(
+                create_options_path(entry),
+                f"{entry.name}: createOptions is not valid JSON ({error.msg} at character "
+                f"{error.pos})"
+                if isinstance(error, json.JSONDecodeError)
+                else f"{entry.name}: createOptions is not valid JSON",
+            )
+            continue
+        if not isinstance(value, dict):
+            yield Finding(
+                create_options_path(entry),
+                f"{entry.name}: createOptions must hold a JSON object, not {type(value).__name__}",
+            )

@@ -1,0 +1,26 @@
+"""Two devices in the hierarchy have the same id. IoT Hub device ids are unique per hub, so
+the second device would overwrite the first one's deployment and its output folder. Fix:
+give every device its own id (the id the device was registered with in IoT Hub)."""
+
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import Finding, HierarchyContext
+
+NAME = "device-id-duplicate"
+SEVERITY = Severity.ERROR
+SCOPES = ("hierarchy",)
+SUMMARY = "two devices share an id"
+
+
+def check(context: HierarchyContext) -> Iterator[Finding]:
+    first_seen: dict[str, str] = {}
+    for plan in context.plan.devices:
+        where = ".".join(str(p) for p in plan.source)
+        if plan.id in first_seen:
+            yield Finding(
+                (*plan.source, "id"),
+                f"device id {plan.id!r} is used twice (first at {first_seen[plan.id]})",
+            )
+        else:
+            first_seen[plan.id] = where

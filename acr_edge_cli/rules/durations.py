@@ -1,0 +1,18 @@
+"""ISO 8601 durations as the connected registry service reads them."""
+
+from datetime import timedelta
+
+import isodate
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """The duration as a timedelta, or None if it is not one.
+
+    Years and months have no fixed length; they are refused, as the service's limits are
+    stated in hours and days.
+    """
+    try:
+        value = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError, TypeError, OverflowError):
+        return None
+    return value if isinstance(value, timedelta) else None

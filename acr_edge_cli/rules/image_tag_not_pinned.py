@@ -1,0 +1,26 @@
+"""An image has no tag, or the tag `latest`. The device keeps whatever it pulled first and a
+new device may get another version: deployments stop being reproducible. Fix: pin a version
+tag (e.g. `:1.5`) or a digest."""
+
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.plan import parse_image
+from acr_edge_cli.rules.base import Finding, ManifestContext
+
+NAME = "image-tag-not-pinned"
+SEVERITY = Severity.WARNING
+SCOPES = ("manifest",)
+SUMMARY = "an image has no tag or uses `latest`"
+
+
+def check(context: ManifestContext) -> Iterator[Finding]:
+    for entry in context.all_modules():
+        reference = parse_image(entry.image or "")
+        if reference is None or reference.digest is not None:
+            continue
+        if reference.tag is None or reference.tag == "latest":
+            yield Finding(
+                (*entry.path, "settings", "image"),
+                f"{entry.name}: image {entry.image!r} is not pinned to a version",
+            )

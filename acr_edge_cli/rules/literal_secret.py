@@ -1,0 +1,61 @@
+"""A password or key is written as a literal instead of a `${NAME}` reference. Files with
+literal secrets end up in version control, CI logs and reviews. Fix: write `${NAME}` and
+set the environment variable `NAME` where `acr-edge deploy` runs (generated files keep the
+reference)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.references import SECRET_FIELDS, is_reference
+from acr_edge_cli.rules.base import (
+    AGENT,
+    Finding,
+    HierarchyContext,
+    ManifestContext,
+    env_path,
+    walk_strings,
+)
+from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
+
+NAME = "literal-secret"
+SEVERITY = Severity.WARNING
+SCOPES = ("manifest", "hierarchy")
+SUMMARY = "a password or key appears as a literal instead of a `${NAME}` reference"
+SECRET_ENV_SUFFIXES = ("PASSWORD", "SECRET", "_KEY", "CONNECTION_STRING")
+
+
+def _hierarchy(context: HierarchyContext) -> Iterator[Finding]:
+    for path, value in walk_strings(context.document.data, ()):
+        if tuple(path[-2:]) in SECRET_FIELDS and not is_reference(value):
+            yield Finding(path, f"{'.'.join(map(str, path[-2:]))} is a literal secret")
+
+
+def _manifest(context: ManifestContext) -> Iterator[Finding]:
+    for key, credential in context.registry_credentials().items():
+        password = credential.get("password") if isinstance(credential, dict) else None
+        if isinstance(password, str) and not is_reference(password):
+            yield Finding(
+                (*AGENT, "runtime", "settings", "registryCredentials", key, "password"),
+                f"registry credentials {key!r}: the password is a literal",
+            )
+    for entry in context.user_modules():
+        for name, value in entry.env().items():
+            if not isinstance(value, str) or not value:
+                continue
+            if name == VARIABLE:
+                password = parse_connection_string(value).get("SyncTokenPassword")
+                if password and not is_reference(password):
+                    yield Finding(
+                        env_path(entry, name),
+                        f"{entry.name}: SyncTokenPassword in {name} is a literal",
+                    )
+            elif name.upper().endswith(SECRET_ENV_SUFFIXES) and not is_reference(value):
+                yield Finding(env_path(entry, name), f"{entry.name}: {name} is a literal secret")
+
+
+def check(context: Any) -> Iterator[Finding]:
+    if isinstance(context, HierarchyContext):
+        yield from _hierarchy(context)
+    else:
+        yield from _manifest(context)

@@ -1,0 +1,54 @@
+"""The API proxy's `proxy_config` desired property is not usable. It must be the base64 of
+an nginx template and, as any twin value, at most 4096 bytes (the default template alone is
+7232 bytes in base64). `#if_tag !${VAR}` blocks are never removed by the proxy's template
+engine, so both branches end up in the config. Fix: shrink the config or bind-mount it to
+`/app/nginx_default_config.conf`; for negation write
+`#if_tag boolean_expression[!(${VAR})]`."""
+
+import base64
+import binascii
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import Finding, ManifestContext, is_api_proxy
+
+NAME = "proxy-config-invalid"
+SEVERITY = Severity.ERROR
+SCOPES = ("manifest",)
+SUMMARY = (
+    "`proxy_config` is not base64, decodes to over 4096 bytes as a twin value, or uses "
+    "`#if_tag !${…}` (never removed by the proxy)"
+)
+LIMIT = 4096
+
+
+def check(context: ManifestContext) -> Iterator[Finding]:
+    for entry in context.user_modules():
+        if not is_api_proxy(entry):
+            continue
+        twin = context.modules_content.get(entry.name)
+        desired = twin.get("properties.desired") if isinstance(twin, dict) else None
+        if not isinstance(desired, dict) or "proxy_config" not in desired:
+            continue
+        path = ("modulesContent", entry.name, "properties.desired", "proxy_config")
+        value = desired["proxy_config"]
+        if not isinstance(value, str):
+            yield Finding(path, f"{entry.name}: proxy_config must be a base64 string")
+            continue
+        if len(value.encode("utf-8")) > LIMIT:
+            yield Finding(
+                path,
+                f"{entry.name}: proxy_config is {len(value.encode('utf-8'))} bytes; a twin "
+                f"value holds at most {LIMIT}",
+            )
+        try:
+            text = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            yield Finding(path, f"{entry.name}: proxy_config is not base64 of UTF-8 text")
+            continue
+        if "#if_tag !${" in text:
+            yield Finding(
+                path,
+                f"{entry.name}: proxy_config uses '#if_tag !${{...}}', which the proxy never "
+                "removes; write '#if_tag boolean_expression[!(${VAR})]'",
+            )

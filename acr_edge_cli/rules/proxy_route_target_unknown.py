@@ -1,0 +1,68 @@
+"""An API proxy route address does not reach a module of this deployment. The proxy sends
+`/v2` and `/acr` to `CONNECTED_ACR_ROUTE_ADDRESS` (`<connected registry module>:8080`) or
+`DOCKER_REQUEST_ROUTE_ADDRESS` (`<registry module>:<port>`), by module name on the IoT Edge
+network; a wrong name or port gives 502 on every pull. A `BLOB_UPLOAD_ROUTE_ADDRESS` whose
+module is missing only matters if blob uploads are used (warning). Fix: write the module's
+name exactly as in `modules`, with the port it serves."""
+
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.plan import REGISTRY_CONTAINER_PORT
+from acr_edge_cli.rules.base import (
+    Finding,
+    ManifestContext,
+    env_path,
+    is_api_proxy,
+    is_connected_registry,
+)
+
+NAME = "proxy-route-target-unknown"
+SEVERITY = Severity.ERROR
+SCOPES = ("manifest",)
+SUMMARY = (
+    "`CONNECTED_ACR_ROUTE_ADDRESS` or `DOCKER_REQUEST_ROUTE_ADDRESS` does not name a module "
+    "of this deployment with the right port (connected registry 8080); warning for a "
+    "`BLOB_UPLOAD_ROUTE_ADDRESS` whose module is not in this deployment"
+)
+ROUTES = (
+    "CONNECTED_ACR_ROUTE_ADDRESS",
+    "DOCKER_REQUEST_ROUTE_ADDRESS",
+    "BLOB_UPLOAD_ROUTE_ADDRESS",
+)
+
+
+def check(context: ManifestContext) -> Iterator[Finding]:
+    modules = {entry.name.lower(): entry for entry in context.user_modules()}
+    for proxy in context.user_modules():
+        if not is_api_proxy(proxy):
+            continue
+        env = proxy.env()
+        for variable in ROUTES:
+            value = env.get(variable)
+            if not isinstance(value, str):
+                continue
+            severity = Severity.WARNING if variable == "BLOB_UPLOAD_ROUTE_ADDRESS" else None
+            name, _, port = value.rpartition(":")
+            if not name or not port.isdigit():
+                yield Finding(
+                    env_path(proxy, variable),
+                    f"{proxy.name}: {variable} {value!r} must be <module>:<port>",
+                    severity,
+                )
+                continue
+            target = modules.get(name.lower())
+            if target is None:
+                yield Finding(
+                    env_path(proxy, variable),
+                    f"{proxy.name}: {variable} points at {name!r}, which is not a module of "
+                    "this deployment",
+                    severity,
+                )
+            elif is_connected_registry(target) and int(port) != REGISTRY_CONTAINER_PORT:
+                yield Finding(
+                    env_path(proxy, variable),
+                    f"{proxy.name}: {variable} uses port {port}, but the connected registry "
+                    f"{target.name!r} serves on {REGISTRY_CONTAINER_PORT}",
+                    severity,
+                )

@@ -1,0 +1,24 @@
+"""`Registry` and `Mirror` are the first preview's names for the connected registry modes.
+The service still accepts them, but the Azure CLI is dropping them. Fix: write `ReadWrite`
+for `Registry` and `ReadOnly` for `Mirror`."""
+
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import Finding, HierarchyContext
+
+NAME = "registry-mode-alias"
+SEVERITY = Severity.WARNING
+SCOPES = ("hierarchy",)
+SUMMARY = "`Registry` / `Mirror` used instead of `ReadWrite` / `ReadOnly`"
+CURRENT = {"Registry": "ReadWrite", "Mirror": "ReadOnly"}
+
+
+def check(context: HierarchyContext) -> Iterator[Finding]:
+    for plan in context.plan.devices:
+        if plan.registry is not None and plan.registry.mode in CURRENT:
+            yield Finding(
+                (*plan.source, "connected_registry", "mode"),
+                f"mode {plan.registry.mode!r} is a deprecated alias; write "
+                f"{CURRENT[plan.registry.mode]!r}",
+            )

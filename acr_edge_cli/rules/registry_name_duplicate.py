@@ -1,0 +1,30 @@
+"""Two connected registries have the same name (names are compared without case, as the
+service does). A connected registry can be active on one device only; the second
+activation fails with "already activated by another instance". Fix: give each device's
+registry its own name."""
+
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import Finding, HierarchyContext
+
+NAME = "registry-name-duplicate"
+SEVERITY = Severity.ERROR
+SCOPES = ("hierarchy",)
+SUMMARY = "two connected registries share a name (case-insensitive)"
+
+
+def check(context: HierarchyContext) -> Iterator[Finding]:
+    first_device: dict[str, str] = {}
+    for plan in context.plan.devices:
+        if plan.registry is None:
+            continue
+        key = plan.registry.name.lower()
+        if key in first_device:
+            yield Finding(
+                (*plan.source, "connected_registry", "name"),
+                f"connected registry name {plan.registry.name!r} is also used on device "
+                f"{first_device[key]!r}",
+            )
+        else:
+            first_device[key] = plan.id

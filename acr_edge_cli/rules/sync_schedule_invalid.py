@@ -1,0 +1,35 @@
+"""The connected registry's sync schedule is not a standard 5-field cron expression
+(minute hour day-of-month month day-of-week, evaluated in UTC). The service refuses it.
+Fix: write e.g. `0 */4 * * *` (every four hours) or `* * * * *` (always online)."""
+
+from collections.abc import Iterator
+
+from croniter import croniter
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import Finding, HierarchyContext, registry_setting_path
+
+NAME = "sync-schedule-invalid"
+SEVERITY = Severity.ERROR
+SCOPES = ("hierarchy",)
+SUMMARY = "the schedule is not a valid 5-field cron expression"
+
+
+def is_valid_schedule(schedule: str) -> bool:
+    # croniter also takes 6- and 7-field forms (seconds, years); the service takes 5 fields.
+    return len(schedule.split()) == 5 and bool(croniter.is_valid(schedule))
+
+
+def check(context: HierarchyContext) -> Iterator[Finding]:
+    reported: set[tuple[object, ...]] = set()
+    for plan in context.plan.devices:
+        if plan.registry is None or is_valid_schedule(plan.registry.sync.schedule):
+            continue
+        path = registry_setting_path(plan, "sync", "schedule")
+        if path in reported:  # a bad default is reported once, not once per device
+            continue
+        reported.add(path)
+        yield Finding(
+            path,
+            f"sync schedule {plan.registry.sync.schedule!r} is not a 5-field cron expression",
+        )

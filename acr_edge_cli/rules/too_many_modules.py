@@ -1,0 +1,19 @@
+"""More than 50 modules in one deployment, the IoT Edge limit. Fix: split the modules over
+devices, or remove unused ones."""
+
+from collections.abc import Iterator
+
+from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
+
+NAME = "too-many-modules"
+SEVERITY = Severity.ERROR
+SCOPES = ("manifest",)
+SUMMARY = "more than 50 modules in one deployment"
+LIMIT = 50
+
+
+def check(context: ManifestContext) -> Iterator[Finding]:
+    count = len(context.user_modules())
+    if count > LIMIT:
+        yield Finding((*AGENT, "modules"), f"{count} modules; a deployment holds at most {LIMIT}")

@@ -1,0 +1,1 @@
+"""Checks of manifests and hierarchies: JSON Schemas first, then the rule catalog."""

@@ -1,0 +1,68 @@
+"""Run the rule catalog over manifests and hierarchies, and locate every finding."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from acr_edge_cli.diagnostics import Diagnostic
+from acr_edge_cli.loader import SourceDocument
+from acr_edge_cli.plan import DevicePlan, HierarchyPlan
+from acr_edge_cli.rules import ALL_RULES
+from acr_edge_cli.rules.base import Finding, HierarchyContext, ManifestContext, Rule
+
+
+def _diagnostics(
+    rule: Rule, findings: Iterable[Finding], document: SourceDocument
+) -> list[Diagnostic]:
+    return [
+        document.diagnostic(
+            finding.path,
+            finding.message,
+            rule=rule.name,
+            severity=finding.severity or rule.severity,
+            key=finding.on_key,
+        )
+        for finding in findings
+    ]
+
+
+def _without_schema_duplicates(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a schema finding where a catalog rule reported the same place (rules.md: a
+    problem the catalog names is reported under that rule)."""
+    named = {d.pointer for d in diagnostics if d.rule != "schema"}
+    return [d for d in diagnostics if d.rule != "schema" or d.pointer not in named]
+
+
+def check_manifest(
+    document: SourceDocument,
+    *,
+    device: DevicePlan | None = None,
+    hierarchy: HierarchyPlan | None = None,
+    disabled: Collection[str] = (),
+) -> list[Diagnostic]:
+    """Schema and manifest rules for one manifest.
+
+    For a manifest generated from a hierarchy (`device` given), rules that also check
+    hierarchies are skipped: they already reported at the hierarchy file's own lines.
+    """
+    context = ManifestContext(document, device, hierarchy)
+    found: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        if "manifest" not in rule.scopes or rule.name in disabled:
+            continue
+        if device is not None and "hierarchy" in rule.scopes:
+            continue
+        found.extend(_diagnostics(rule, rule.check(context), document))
+    return sorted(_without_schema_duplicates(found))
+
+
+def check_hierarchy(
+    document: SourceDocument, plan: HierarchyPlan, *, disabled: Collection[str] = ()
+) -> list[Diagnostic]:
+    """Hierarchy rules for one hierarchy file (`document` as written, references unresolved)."""
+    context = HierarchyContext(document, plan)
+    found: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        if "hierarchy" in rule.scopes and rule.name not in disabled:
+            found.extend(_diagnostics(rule, rule.check(context), document))
+    return sorted(found)
