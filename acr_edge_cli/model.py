@@ -381,6 +381,7 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
                     union_expected.setdefault(base, []).append(_EXPECTED[details["type"]])
                 continue
         message, on_key = _message(details, path)
+        on_key = on_key or "[key]" in details["loc"]  # a bad mapping key: point at the key
         found.setdefault((path, message), document.diagnostic(path, message, key=on_key))
     for base, expected in union_expected.items():
         if any(path[: len(base)] == base for path, _ in found):
