@@ -391,3 +391,14 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
         message = f"{to_dotted(base)}: expected {accepted}, got {_describe(value)}"
         found[(base, message)] = document.diagnostic(base, message)
     return sorted(found.values())
+
+
+def hierarchy_json_schema() -> dict[str, Any]:
+    """The hierarchy format as a JSON Schema (draft 2020-12), for editors and `acr-edge schema`."""
+    schema = Hierarchy.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:acr-edge:schema:hierarchy",
+        "title": "acr-edge hierarchy file (format version 1)",
+        **{key: value for key, value in schema.items() if key != "title"},
+    }

@@ -16,5 +16,5 @@ SUMMARY = "the JSON Schema for the declared `$edgeAgent` / `$edgeHub` schemaVers
 
 
 def check(context: ManifestContext) -> Iterator[Finding]:
-    for path, message in check_manifest(context.document.data):
-        yield Finding(path, message)
+    for path, message, on_key in check_manifest(context.document.data):
+        yield Finding(path, message, on_key=on_key)

@@ -20,8 +20,8 @@ from acr_edge_cli.diagnostics import JsonPath
 AGENT_SCHEMA_VERSIONS = ("1.0", "1.1")
 HUB_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
-#: (path, message) of one finding; the caller turns it into a located Diagnostic.
-SchemaFinding = tuple[JsonPath, str]
+#: (path, message, about the key) of one finding; the caller locates it.
+SchemaFinding = tuple[JsonPath, str, bool]
 
 
 @functools.cache
@@ -33,10 +33,13 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return result
 
 
-def _describe_error(error: ValidationError) -> tuple[JsonPath, str]:
+def _describe_error(error: ValidationError) -> SchemaFinding:
     path: JsonPath = tuple(error.absolute_path)
     where = "/".join(str(p) for p in path) or "the document"
     keyword = error.validator
+    if "propertyNames" in error.absolute_schema_path:
+        key = str(error.instance)
+        return (*path, key), f"{where}: key {key!r} is not allowed here ({error.message})", True
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
@@ -47,22 +50,27 @@ def _describe_error(error: ValidationError) -> tuple[JsonPath, str]:
             if key not in allowed and not any(re.search(p, key) for p in patterns)
         ]
         if extra:
-            return (*path, extra[0]), f"{where}: unknown key {extra[0]!r}"
-    if keyword == "required":
-        return path, f"{where}: {error.message}"
-    if keyword == "propertyNames":
-        return path, f"{where}: key {error.instance!r} is not allowed here ({error.message})"
+            return (*path, extra[0]), f"{where}: unknown key {extra[0]!r}", True
     if keyword == "const":
-        return path, f"{where}: must be {error.validator_value!r}, not {error.instance!r}"
-    return path, f"{where}: {error.message}"
+        return path, f"{where}: must be {error.validator_value!r}, not {error.instance!r}", False
+    return path, f"{where}: {error.message}", False
+
+
+def _closest(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf, the alternative that fits the value's type says what is wrong."""
+    fitting = [e for e in error.context or [] if e.validator != "type"]
+    if fitting:
+        return max(fitting, key=lambda e: len(e.absolute_path))
+    best: ValidationError = best_match(error.context or [error])
+    return best
 
 
 def _errors(name: str, instance: Any, prefix: JsonPath) -> Iterator[SchemaFinding]:
     for error in validator(name).iter_errors(instance):
-        if error.context:  # anyOf/oneOf: the alternative that came closest says most
-            error = best_match(error.context)
-        path, message = _describe_error(error)
-        yield (*prefix, *path), message
+        if error.context:
+            error = _closest(error)
+        path, message, on_key = _describe_error(error)
+        yield (*prefix, *path), message, on_key
 
 
 def _schema_version(twin: Any) -> Any:

@@ -208,7 +208,7 @@ CASES: list[tuple[str, str, str, str]] = [
         "number where a string belongs (runtime version)",
         edit("  - id: top\n", "  - id: top\n    edge_runtime: {version: 1.5}\n"),
         ".yaml",
-        '8:29: error: devices[0].edge_runtime.version: expected a string, got a number (1.5) '
+        "8:29: error: devices[0].edge_runtime.version: expected a string, got a number (1.5) "
         '(quote it: "1.5")',
     ),
     (
@@ -300,8 +300,7 @@ CASES: list[tuple[str, str, str, str]] = [
         "unset reference in a non-secret field",
         edit("name: topregistry", "name: ${REGISTRY_NAME}"),
         ".yaml",
-        "9:13: error: environment variable REGISTRY_NAME is not set "
-        "(reference ${REGISTRY_NAME})",
+        "9:13: error: environment variable REGISTRY_NAME is not set (reference ${REGISTRY_NAME})",
     ),
     (
         "malformed reference",

@@ -86,7 +86,12 @@ def test_index_hashes_match_the_written_files(workdir: Path, cli: Callable[..., 
     assert cli("generate", "factory-isa95.yaml", "-o", "out").exit_code == 0
     index = read_json(workdir / "out" / "index.json")
     parents_first = [d["id"] for d in index["devices"]]
-    assert parents_first == ["plant-dmz", "plant-site-ops", "line-1-controller", "line-2-controller"]
+    assert parents_first == [
+        "plant-dmz",
+        "plant-site-ops",
+        "line-1-controller",
+        "line-2-controller",
+    ]
     for device in index["devices"]:
         data = (workdir / "out" / device["manifest"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == device["sha256"]
@@ -125,9 +130,15 @@ def test_strict_blocks_writing_on_warnings(workdir: Path, cli: Callable[..., Cli
 
 def test_disable_silences_a_rule(workdir: Path, cli: Callable[..., CliResult]) -> None:
     result = cli(
-        "generate", "two-layer.yaml", "-o", "out", "--strict",
-        "--disable", "proxy-route-target-unknown",
-        "--disable", "connected-registry-on-iot-edge-retired",
+        "generate",
+        "two-layer.yaml",
+        "-o",
+        "out",
+        "--strict",
+        "--disable",
+        "proxy-route-target-unknown",
+        "--disable",
+        "connected-registry-on-iot-edge-retired",
     )
     assert result.exit_code == 0
     assert result.stdout == (
@@ -253,8 +264,10 @@ def test_validate_a_broken_manifest_points_at_the_line(
 ) -> None:
     assert cli("generate", "two-layer.yaml", "-o", "out").exit_code == 0
     path = Path("out/layer-0/top-layer/deployment.json")
-    text = path.read_text().replace('\\"8000/tcp\\"', '\\"443/tcp\\"').replace(
-        '{\\"HostPort\\":\\"8000\\"}', '{\\"HostPort\\":\\"443\\"}'
+    text = (
+        path.read_text()
+        .replace('\\"8000/tcp\\"', '\\"443/tcp\\"')
+        .replace('{\\"HostPort\\":\\"8000\\"}', '{\\"HostPort\\":\\"443\\"}')
     )
     path.write_text(text)
     result = cli("validate", str(path), "--format", "json")
@@ -303,7 +316,9 @@ def test_schema_prints_a_bundled_schema(cli: Callable[..., CliResult]) -> None:
     assert missing.stderr.startswith("error: no schema 'nope'; choose one of: ")
 
 
-def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "acr_edge_cli", *args],
         cwd=cwd,

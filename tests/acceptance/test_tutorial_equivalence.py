@@ -29,9 +29,7 @@ DATA_ENDPOINT = "contosoregistry.eastus.data.azurecr.io"
 UPSTREAM = "$upstream:8000"
 
 
-def _module(
-    image: str, create_options: dict[str, Any], env: dict[str, str]
-) -> dict[str, Any]:
+def _module(image: str, create_options: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     return {
         "type": "docker",
         "image": image,
@@ -46,9 +44,13 @@ def _module(
 def _expected(layer: str) -> dict[str, Any]:
     top = layer == "top"
     registry = LOGIN if top else UPSTREAM
-    registry_name, token = ("topregistry", "topregistry-sync-token") if top else (
-        "lowerregistry",
-        "lowerregistry-sync-token",
+    registry_name, token = (
+        ("topregistry", "topregistry-sync-token")
+        if top
+        else (
+            "lowerregistry",
+            "lowerregistry-sync-token",
+        )
     )
     password = "${TOP_SYNC_TOKEN_PASSWORD}" if top else "${LOWER_SYNC_TOKEN_PASSWORD}"
     parent = DATA_ENDPOINT if top else "$IOTEDGE_PARENTHOSTNAME:8000"
@@ -141,10 +143,13 @@ def _actual(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(("layer", "manifest"), [
-    ("top", "layer-0/top-layer/deployment.json"),
-    ("lower", "layer-1/lower-layer/deployment.json"),
-])
+@pytest.mark.parametrize(
+    ("layer", "manifest"),
+    [
+        ("top", "layer-0/top-layer/deployment.json"),
+        ("lower", "layer-1/lower-layer/deployment.json"),
+    ],
+)
 def test_two_layer_example_matches_the_tutorial(
     layer: str, manifest: str, tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:

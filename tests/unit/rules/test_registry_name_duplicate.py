@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from tests.unit.rules.helpers import device, hierarchy, hierarchy_findings
+
+
+def test_fires_on_names_equal_without_case(tmp_path: Path) -> None:
+    data = hierarchy()
+    device(data, 0, 0)["connected_registry"]["name"] = "TopRegistry"
+    (finding,) = hierarchy_findings(data, "registry-name-duplicate", tmp_path)
+    assert finding.pointer == "/devices/0/children/0/connected_registry/name"
+    assert finding.message == (
+        "connected registry name 'TopRegistry' is also used on device 'top-layer'"
+    )
+
+
+def test_near_miss_distinct_names(tmp_path: Path) -> None:
+    assert hierarchy_findings(hierarchy(), "registry-name-duplicate", tmp_path) == []

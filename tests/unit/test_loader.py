@@ -1,0 +1,79 @@
+"""Loading keeps exact positions, refuses duplicates, and bounds what a file can expand to."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from acr_edge_cli.errors import InputError
+from acr_edge_cli.loader import JsonPositions, parse_json, parse_yaml
+
+
+def test_yaml_positions_of_values_and_keys() -> None:
+    document = parse_yaml("a:\n  b: [1, 2]\n  c:\n    d: x\n", "f.yaml")
+    assert document.locate(("a", "b", 1)) == (2, 10)
+    assert document.locate(("a", "c", "d")) == (4, 8)
+    assert document.locate(("a", "c"), key=True) == (3, 3)
+    # a missing key points at the mapping that should hold it
+    assert document.locate(("a", "c", "missing")) == (4, 5)
+
+
+def test_yaml_alias_values_are_located_at_the_anchor() -> None:
+    document = parse_yaml("base: &b {x: 1}\nuse: *b\n", "f.yaml")
+    assert document.data == {"base": {"x": 1}, "use": {"x": 1}}
+    assert document.locate(("use", "x")) == (1, 14)
+
+
+def test_yaml_merge_keys_are_not_duplicates() -> None:
+    document = parse_yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "f.yaml")
+    assert document.data["use"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\na: 2\n", "f.yaml:2:1: error: duplicate key 'a' (first defined at line 1) [input]"),
+        (
+            "1: x\n",
+            "f.yaml:1:1: error: key '1' is not a string (YAML reads it as another type); "
+            "quote it [input]",
+        ),
+        ("[" * 300 + "]" * 300, "f.yaml:1:202: error: nested deeper than 200 levels [input]"),
+    ],
+)
+def test_yaml_refusals(text: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_yaml(text, "f.yaml")
+    assert str(caught.value) == message
+
+
+def test_json_positions_match_every_value() -> None:
+    text = '{\n  "a": {"b": [1, {"c": "x\\"y"}, true]},\n  "d" : null, "e": -1.5e3\n}'
+    document = parse_json(text, "f.json")
+    assert document.locate(("a", "b", 1, "c")) == (2, 24)
+    assert document.locate(("d",), key=True) == (3, 3)
+    assert document.locate(("e",)) == (3, 20)
+
+
+def test_json_positions_survive_deep_nesting() -> None:
+    depth = 5000
+    text = '{"k":' * depth + "1" + "}" * depth
+    positions = JsonPositions(text)
+    assert positions.value_at(("k",) * depth) == (1, 5 * depth + 1)
+
+
+def test_json_duplicate_keys_are_errors_with_both_lines() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_json('{"a": {"b": 1,\n "b": 2}}', "f.json")
+    assert (
+        str(caught.value)
+        == "f.json:2:2: error: duplicate key 'b' (first defined at line 1) [input]"
+    )
+
+
+def test_json_and_yaml_give_the_same_data() -> None:
+    data = {"version": 1, "devices": [{"id": "x", "tags": {"a": True}}]}
+    assert (
+        parse_json(json.dumps(data), "f.json").data == parse_yaml(json.dumps(data), "f.yaml").data
+    )

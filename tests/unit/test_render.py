@@ -1,0 +1,128 @@
+"""Rendering decisions: chunks, ports, images and credentials per layer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from acr_edge_cli.errors import TemplateError
+from acr_edge_cli.loader import parse_yaml
+from acr_edge_cli.model import parse_hierarchy
+from acr_edge_cli.plan import plan_hierarchy, resolve_image
+from acr_edge_cli.render import Renderer, create_options_chunks
+
+HIERARCHY = """\
+version: 1
+name: t
+cloud_registry: {login_server: c.azurecr.io, data_endpoint: c.x.data.azurecr.io}
+defaults: {api_proxy: {port: PORT}}
+devices:
+  - id: top
+    connected_registry:
+      name: topregistry
+      mode: ReadWrite
+      repositories: [a]
+      sync_token: {name: t, password: "${P}"}
+    modules:
+      m: {image: "mcr.microsoft.com/x:1", create_options: {Cmd: [LONG]}}
+    children:
+      - id: child
+        registry_credentials: {username: u, password: "${Q}"}
+        modules: {n: {image: "a:1"}}
+"""
+
+
+def render(port: int = 8000, long: str = "x") -> dict[str, dict[str, Any]]:
+    text = HIERARCHY.replace("PORT", str(port)).replace("LONG", long)
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(text, "h.yaml")))
+    renderer = Renderer()
+    return {d.id: renderer.render(d, plan).content for d in plan.devices}
+
+
+def agent(manifest: dict[str, Any]) -> dict[str, Any]:
+    desired: dict[str, Any] = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]
+    return desired
+
+
+def test_chunks_are_512_characters_and_rejoin_to_minified_json() -> None:
+    options = {"Cmd": ["x" * 1200], "Env": ["A=ü"]}
+    chunks = create_options_chunks(options)
+    assert list(chunks) == ["createOptions", "createOptions01", "createOptions02"]
+    assert [len(c) for c in chunks.values()][:2] == [512, 512]
+    assert json.loads("".join(chunks.values())) == options
+    assert "".join(chunks.values()) == json.dumps(
+        options, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def test_empty_create_options_render_as_an_empty_object() -> None:
+    assert create_options_chunks(None) == {"createOptions": "{}"}
+
+
+def test_long_create_options_are_chunked_in_the_manifest() -> None:
+    settings = agent(render(long="y" * 600)["top"])["modules"]["m"]["settings"]
+    assert set(settings) == {"image", "createOptions", "createOptions01"}
+
+
+def test_proxy_on_443_takes_the_port_from_edgehub() -> None:
+    top = agent(render(port=443)["top"])
+    hub_options = json.loads(top["systemModules"]["edgeHub"]["settings"]["createOptions"])
+    assert list(hub_options["HostConfig"]["PortBindings"]) == ["5671/tcp", "8883/tcp"]
+    proxy = top["modules"]["IoTEdgeAPIProxy"]
+    assert json.loads(proxy["settings"]["createOptions"]) == {
+        "HostConfig": {"PortBindings": {"443/tcp": [{"HostPort": "443"}]}}
+    }
+
+
+def test_other_proxy_ports_are_exposed() -> None:
+    manifests = render(port=8443)
+    proxy = agent(manifests["top"])["modules"]["IoTEdgeAPIProxy"]
+    assert json.loads(proxy["settings"]["createOptions"]) == {
+        "ExposedPorts": {"8443/tcp": {}},
+        "HostConfig": {"PortBindings": {"8443/tcp": [{"HostPort": "8443"}]}},
+    }
+    child = agent(manifests["child"])
+    assert child["modules"]["n"]["settings"]["image"] == "$upstream:8443/a:1"
+    assert child["runtime"]["settings"]["registryCredentials"] == {
+        "connectedregistry": {"username": "u", "password": "${Q}", "address": "$upstream:8443"}
+    }
+
+
+def test_a_child_without_children_or_registry_has_no_proxy() -> None:
+    assert set(agent(render()["child"])["modules"]) == {"n"}
+
+
+def test_images_with_a_host_are_used_as_written_on_top() -> None:
+    assert agent(render()["top"])["modules"]["m"]["settings"]["image"] == "mcr.microsoft.com/x:1"
+
+
+def test_resolve_image_per_layer() -> None:
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    top, child = plan.devices
+    assert resolve_image("repo/x:1", top, "c.azurecr.io") == "c.azurecr.io/repo/x:1"
+    assert resolve_image("repo/x:1", child, "c.azurecr.io") == "$upstream:8000/repo/x:1"
+
+
+def test_user_templates_override_and_are_sandboxed(tmp_path: Any) -> None:
+    (tmp_path / "deployment.json.j2").write_text("{{ ''.__class__.__mro__ }}")
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    with pytest.raises(TemplateError, match="refused by the template sandbox"):
+        Renderer(tmp_path).render(plan.devices[0], plan)
+
+
+def test_user_template_that_is_not_json_is_reported(tmp_path: Any) -> None:
+    (tmp_path / "deployment.json.j2").write_text('{"modulesContent": {{ device.id }}}')
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    with pytest.raises(TemplateError, match="rendered text for device top is not JSON"):
+        Renderer(tmp_path).render(plan.devices[0], plan)
+
+
+def test_user_template_may_reuse_bundled_macros(tmp_path: Any) -> None:
+    (tmp_path / "deployment.json.j2").write_text(
+        '{% import "macros.json.j2" as m %}{"x": {{ m.settings("img", {}) }}}'
+    )
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    content = Renderer(tmp_path).render(plan.devices[0], plan).content
+    assert content == {"x": {"image": "img", "createOptions": "{}"}}
