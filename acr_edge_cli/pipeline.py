@@ -206,9 +206,17 @@ class ValidateResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def _is_hierarchy_json(document: SourceDocument) -> bool:
+def _kind(path: Path, document: SourceDocument) -> str:
+    """hierarchy, manifest or configuration: by extension, then by the top-level keys."""
     data = document.data
-    return isinstance(data, dict) and "devices" in data and "modulesContent" not in data
+    if path.suffix.lower() != ".json":
+        return "hierarchy"
+    if isinstance(data, dict) and "modulesContent" not in data:
+        if "devices" in data:
+            return "hierarchy"
+        if "content" in data and ("id" in data or "targetCondition" in data):
+            return "configuration"
+    return "manifest"
 
 
 def _validate_hierarchy(
@@ -242,16 +250,26 @@ def validate_paths(
     queue: list[Path] = []
     for path in paths:
         queue.extend(_files_in(path) if path.is_dir() else [path])
+    configurations: list[SourceDocument] = []
     for path in queue:
         display = str(path)
         result.files.append(display)
         try:
             document = load_file(path, display)
-            if path.suffix.lower() == ".json" and not _is_hierarchy_json(document):
+            kind = _kind(path, document)
+            if kind == "configuration":
+                configurations.append(document)  # checked together: one hub's set
+            elif kind == "manifest":
                 result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
             else:
                 result.diagnostics.extend(_validate_hierarchy(document, environ, disabled))
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
+    for position, document in enumerate(configurations):
+        result.diagnostics.extend(
+            engine.check_configuration(
+                document, position=position, total=len(configurations), disabled=disabled
+            )
+        )
     result.diagnostics.sort()
     return result

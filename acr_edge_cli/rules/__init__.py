@@ -12,6 +12,8 @@ from acr_edge_cli.rules import (
     connection_string_invalid,
     create_options_chunking,
     create_options_invalid,
+    deployment_count_exceeded,
+    deployment_id_invalid,
     desired_properties_too_large,
     device_id_duplicate,
     edgehub_not_always_running,
@@ -21,6 +23,8 @@ from acr_edge_cli.rules import (
     image_not_synced,
     image_reference_invalid,
     image_tag_not_pinned,
+    labels_invalid,
+    layered_content_invalid,
     literal_secret,
     message_ttl_invalid,
     notification_pattern_invalid,
@@ -44,6 +48,7 @@ from acr_edge_cli.rules import (
     startup_order_needs_schema_1_1,
     sync_schedule_invalid,
     sync_window_invalid,
+    target_condition_invalid,
     too_many_modules,
     twin_value_too_large,
     unknown_schema_version,
@@ -52,7 +57,7 @@ from acr_edge_cli.rules import (
 )
 from acr_edge_cli.rules.base import Rule, rule_modules_of
 
-#: Every rule, in catalog order: manifest rules, then hierarchy rules.
+#: Every rule, in catalog order: manifest, hierarchy, then deployment-configuration rules.
 ALL_RULES: tuple[Rule, ...] = rule_modules_of(
     schema,
     unknown_schema_version,
@@ -97,6 +102,11 @@ ALL_RULES: tuple[Rule, ...] = rule_modules_of(
     message_ttl_invalid,
     client_tokens_too_many,
     notification_pattern_invalid,
+    deployment_id_invalid,
+    target_condition_invalid,
+    deployment_count_exceeded,
+    layered_content_invalid,
+    labels_invalid,
 )
 BY_NAME = {rule.name: rule for rule in ALL_RULES}
 

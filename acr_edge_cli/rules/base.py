@@ -257,3 +257,31 @@ def walk_strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
 
 def rule_modules_of(*modules: ModuleType) -> tuple[Rule, ...]:
     return tuple(Rule.from_module(module) for module in modules)
+
+
+@dataclass(frozen=True)
+class ConfigurationContext:
+    """An IoT Hub configuration (automatic deployment) document, and its place in the set
+    checked together (one hub's deployments)."""
+
+    document: SourceDocument
+    position: int = 0
+    total: int = 1
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return _mapping(self.document.data)
+
+    @property
+    def modules_content(self) -> dict[str, Any]:
+        return _mapping(_mapping(self.content.get("content")).get("modulesContent"))
+
+    @property
+    def is_layered(self) -> bool:
+        """Layered deployments address twins by dot paths (`properties.desired.<path>`)."""
+        return any(
+            key.startswith("properties.desired.")
+            for twin in self.modules_content.values()
+            if isinstance(twin, dict)
+            for key in twin
+        )

@@ -1,20 +1,27 @@
-"""The manifest breaks the JSON Schema for its `$edgeAgent` / `$edgeHub` schemaVersion
-(bundled with acr-edge, checked offline): a missing required key, a wrong type, an unknown
-key or a value outside its enumeration. IoT Hub or the device would refuse it. Fix: correct
-the key the message names; `acr-edge schema NAME` prints the schema."""
+"""The document breaks its bundled JSON Schema (checked offline): for a manifest, the one of
+its `$edgeAgent` / `$edgeHub` schemaVersion; for an IoT Hub configuration, the configuration
+schema and, when layered, the layered-deployment schema. A missing required key, a wrong
+type, an unknown key or a value outside its enumeration: IoT Hub or the device would refuse
+it. Fix: correct the key the message names; `acr-edge schema NAME` prints the schema."""
 
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
-from acr_edge_cli.validation.schema import check_manifest
+from acr_edge_cli.rules.base import ConfigurationContext, Finding, ManifestContext
+from acr_edge_cli.validation.schema import check_manifest, errors
 
 NAME = "schema"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
+SCOPES = ("manifest", "configuration")
 SUMMARY = "the JSON Schema for the declared `$edgeAgent` / `$edgeHub` schemaVersion is violated"
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
-    for path, message, on_key in check_manifest(context.document.data):
+def check(context: ManifestContext | ConfigurationContext) -> Iterator[Finding]:
+    if isinstance(context, ConfigurationContext):
+        findings = list(errors("configuration", context.content))
+        if context.is_layered:
+            findings += errors("layered-deployment", context.content.get("content"), ("content",))
+    else:
+        findings = check_manifest(context.document.data)
+    for path, message, on_key in findings:
         yield Finding(path, message, on_key=on_key)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable
 
 from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.loader import SourceDocument
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 from acr_edge_cli.rules import ALL_RULES
-from acr_edge_cli.rules.base import Finding, HierarchyContext, ManifestContext, Rule
+from acr_edge_cli.rules.base import (
+    ConfigurationContext,
+    Finding,
+    HierarchyContext,
+    ManifestContext,
+    Rule,
+)
 
 
 def _diagnostics(
@@ -53,6 +60,33 @@ def check_manifest(
         if device is not None and "hierarchy" in rule.scopes:
             continue
         found.extend(_diagnostics(rule, rule.check(context), document))
+    return sorted(_without_schema_duplicates(found))
+
+
+def check_configuration(
+    document: SourceDocument,
+    *,
+    position: int = 0,
+    total: int = 1,
+    disabled: Collection[str] = (),
+) -> list[Diagnostic]:
+    """Configuration rules for one IoT Hub configuration document; a base deployment's
+    content is also checked as a manifest, with pointers under /content."""
+    context = ConfigurationContext(document, position, total)
+    found: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        if "configuration" in rule.scopes and rule.name not in disabled:
+            found.extend(_diagnostics(rule, rule.check(context), document))
+    content = context.content.get("content")
+    if isinstance(content, dict) and "modulesContent" in content and not context.is_layered:
+        inner = SourceDocument(
+            document.path,
+            content,
+            lambda path: document.locate(("content", *path)),
+            lambda path: document.locate(("content", *path), key=True),
+        )
+        for diagnostic in check_manifest(inner, disabled=disabled):
+            found.append(dataclasses.replace(diagnostic, pointer="/content" + diagnostic.pointer))
     return sorted(_without_schema_duplicates(found))
 
 

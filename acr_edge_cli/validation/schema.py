@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from acr_edge_cli import resources
 from acr_edge_cli.diagnostics import JsonPath
@@ -25,11 +27,23 @@ SchemaFinding = tuple[JsonPath, str, bool]
 
 
 @functools.cache
+def _registry() -> Registry:
+    """Every bundled schema by its $id, so that references between them resolve offline."""
+    resources_by_id = []
+    for name in resources.schema_names():
+        schema = resources.load_schema(name)
+        resources_by_id.append((schema["$id"], Resource.from_contents(schema, DRAFT202012)))
+    registry: Registry = Registry().with_resources(resources_by_id)
+    return registry
+
+
+@functools.cache
 def validator(name: str) -> jsonschema.protocols.Validator:
+    """The compiled validator for a bundled schema, built once per process."""
     schema = resources.load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    result: jsonschema.protocols.Validator = cls(schema)
+    result: jsonschema.protocols.Validator = cls(schema, registry=_registry())
     return result
 
 
@@ -65,7 +79,8 @@ def _closest(error: ValidationError) -> ValidationError:
     return best
 
 
-def _errors(name: str, instance: Any, prefix: JsonPath) -> Iterator[SchemaFinding]:
+def errors(name: str, instance: Any, prefix: JsonPath = ()) -> Iterator[SchemaFinding]:
+    """Findings of one bundled schema over `instance`, with paths under `prefix`."""
     for error in validator(name).iter_errors(instance):
         if error.context:
             error = _closest(error)
@@ -83,7 +98,7 @@ def _schema_version(twin: Any) -> Any:
 
 def check_manifest(content: Any) -> list[SchemaFinding]:
     """Schema findings for one manifest (the outer shape, then $edgeAgent and $edgeHub)."""
-    findings = list(_errors("deployment-manifest", content, ()))
+    findings = list(errors("deployment-manifest", content, ()))
     modules = content.get("modulesContent") if isinstance(content, dict) else None
     if not isinstance(modules, dict):
         return findings
@@ -98,8 +113,8 @@ def check_manifest(content: Any) -> list[SchemaFinding]:
         base: JsonPath = ("modulesContent", twin_name)
         if version is None or not isinstance(version, str):
             # No usable version: check against the newest, which reports the version itself.
-            findings.extend(_errors(f"{schema_prefix}-{known[-1]}", twin, base))
+            findings.extend(errors(f"{schema_prefix}-{known[-1]}", twin, base))
         elif version in known:
-            findings.extend(_errors(f"{schema_prefix}-{version}", twin, base))
+            findings.extend(errors(f"{schema_prefix}-{version}", twin, base))
         # An unknown version is the unknown-schema-version rule's finding, not a schema one.
     return findings

@@ -64,3 +64,56 @@ def device(data: dict[str, Any], *indexes: int) -> dict[str, Any]:
     for index in indexes[1:]:
         node = node["children"][index]
     return node
+
+
+def configuration(layered: bool = False) -> dict[str, Any]:
+    """An IoT Hub configuration document: the two-layer top manifest as a base deployment,
+    or a layer adding one module."""
+    if layered:
+        content: dict[str, Any] = {
+            "modulesContent": {
+                "$edgeAgent": {
+                    "properties.desired.modules.sensor": {
+                        "settings": {
+                            "image": "contoso.azurecr.io/sensor:1.0",
+                            "createOptions": "{}",
+                        },
+                        "type": "docker",
+                        "status": "running",
+                        "restartPolicy": "always",
+                        "version": "1.0",
+                    }
+                },
+                "sensor": {"properties.desired": {"SendInterval": 5}},
+            }
+        }
+    else:
+        content = manifest()
+    return {
+        "id": "contoso-layer-0" + ("-sensor" if layered else ""),
+        "schemaVersion": "2.0",
+        "labels": {"hierarchy": "contoso-tutorial", "layer": "0"},
+        "content": content,
+        "targetCondition": "tags.hierarchy='contoso-tutorial' AND tags.layer=0",
+        "priority": 20 if layered else 10,
+        "metrics": {
+            "queries": {
+                "applied": "SELECT deviceId FROM devices WHERE "
+                "properties.reported.lastDesiredStatus.code = 200"
+            }
+        },
+    }
+
+
+def configuration_findings(
+    documents: list[dict[str, Any]] | dict[str, Any], rule: str
+) -> list[Diagnostic]:
+    """The rule's findings over configurations checked together, as for one hub."""
+    from acr_edge_cli.validation.engine import check_configuration
+
+    items = documents if isinstance(documents, list) else [documents]
+    found: list[Diagnostic] = []
+    for position, item in enumerate(items):
+        document = parse_json(json.dumps(item, indent=2), f"config-{position}.json")
+        found += check_configuration(document, position=position, total=len(items))
+    return [d for d in found if d.rule == rule]
