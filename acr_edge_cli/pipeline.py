@@ -22,6 +22,7 @@ from acr_edge_cli.output import INDEX_NAME, write_tree
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan, plan_hierarchy
 from acr_edge_cli.references import resolve_references
 from acr_edge_cli.render import Renderer
+from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
 from acr_edge_cli.validation import engine
 
 MANIFEST_NAME = "deployment.json"
@@ -231,15 +232,46 @@ def _validate_hierarchy(
     return diagnostics + manifest_findings
 
 
-def _files_in(folder: Path) -> list[Path]:
-    index = folder / INDEX_NAME
-    if index.is_file():
+def _read_index(folder: Path) -> SourceDocument | None:
+    """A generated folder's index.json, if the folder has one that lists its manifests."""
+    path = folder / INDEX_NAME
+    if not path.is_file():
+        return None
+    document = load_file(path, str(path))
+    devices = document.data.get("devices") if isinstance(document.data, dict) else None
+    if not isinstance(devices, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("manifest"), str) for d in devices
+    ):
+        raise InputError([document.diagnostic(("devices",), "not an acr-edge index.json")])
+    return document
+
+
+def _validate_output(
+    folder: Path, index: SourceDocument, result: ValidateResult, disabled: Collection[str]
+) -> None:
+    """A generated folder: each manifest, then the hierarchy rules read off the manifests."""
+    devices: list[OutputDevice] = []
+    for position, entry in enumerate(index.data["devices"]):
+        path = folder / entry["manifest"]
+        result.files.append(str(path))
         try:
-            listed = json.loads(index.read_text(encoding="utf-8"))["devices"]
-            return [folder / str(entry["manifest"]) for entry in listed]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # not an index we wrote: fall back to every manifest in the folder
-    return sorted(p for p in folder.rglob("*.json") if p.name != INDEX_NAME)
+            document = load_file(path, str(path))
+        except InputError as error:
+            result.diagnostics.extend(error.diagnostics)
+            continue
+        result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+        devices.append(
+            OutputDevice(
+                id=str(entry.get("id")),
+                parent=entry.get("parent"),
+                layer=int(entry.get("layer", 0)),
+                index_path=("devices", position),
+                manifest=ManifestContext(document),
+            )
+        )
+    result.diagnostics.extend(
+        engine.check_output(OutputContext(index, tuple(devices)), disabled=disabled)
+    )
 
 
 def validate_paths(
@@ -249,7 +281,18 @@ def validate_paths(
     result = ValidateResult()
     queue: list[Path] = []
     for path in paths:
-        queue.extend(_files_in(path) if path.is_dir() else [path])
+        if not path.is_dir():
+            queue.append(path)
+            continue
+        try:
+            index = _read_index(path)
+        except InputError as error:
+            result.diagnostics.extend(error.diagnostics)
+            continue
+        if index is not None:
+            _validate_output(path, index, result, disabled)
+        else:
+            queue.extend(sorted(p for p in path.rglob("*.json")))
     configurations: list[SourceDocument] = []
     for path in queue:
         display = str(path)

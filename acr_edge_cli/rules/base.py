@@ -18,12 +18,14 @@ Scope = Literal["manifest", "hierarchy", "configuration"]
 
 @dataclass(frozen=True)
 class Finding:
-    """A rule's hit: where in the checked document, what, and a severity if not the default."""
+    """A rule's hit: where in the checked document (or in `document`, for checks that span
+    files), what, and a severity if not the default."""
 
     path: JsonPath
     message: str
     severity: Severity | None = None
     on_key: bool = False
+    document: SourceDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,16 @@ class Rule:
         )
 
     def check(self, context: Any) -> Iterator[Finding]:
-        result: Iterator[Finding] = self.module.check(context)
+        if isinstance(context, OutputContext):
+            result: Iterator[Finding] = self.module.check_output(context)
+        else:
+            result = self.module.check(context)
         return result
+
+    @property
+    def checks_output(self) -> bool:
+        """Whether the rule can check a generated folder (index.json and its manifests)."""
+        return hasattr(self.module, "check_output")
 
 
 AGENT = ("modulesContent", "$edgeAgent", "properties.desired")
@@ -285,3 +295,35 @@ class ConfigurationContext:
             if isinstance(twin, dict)
             for key in twin
         )
+
+
+@dataclass(frozen=True)
+class OutputDevice:
+    """A device of a generated folder: its index entry and its manifest."""
+
+    id: str
+    parent: str | None
+    layer: int
+    index_path: JsonPath  # its entry in index.json
+    manifest: ManifestContext
+
+    def api_proxy(self) -> ModuleEntry | None:
+        return next((m for m in self.manifest.user_modules() if is_api_proxy(m)), None)
+
+    def proxy_port(self) -> str | None:
+        proxy = self.api_proxy()
+        return str(proxy.env().get("NGINX_DEFAULT_PORT", "8000")) if proxy else None
+
+
+@dataclass(frozen=True)
+class OutputContext:
+    """A generated OUT folder: hierarchy rules that can be read off the manifests run here."""
+
+    index: SourceDocument
+    devices: tuple[OutputDevice, ...]
+
+    def by_id(self, device_id: str | None) -> OutputDevice | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+    def children_of(self, device: OutputDevice) -> list[OutputDevice]:
+        return [d for d in self.devices if d.parent == device.id]

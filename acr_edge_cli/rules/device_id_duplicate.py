@@ -5,7 +5,7 @@ give every device its own id (the id the device was registered with in IoT Hub).
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "device-id-duplicate"
 SEVERITY = Severity.ERROR
@@ -24,3 +24,11 @@ def check(context: HierarchyContext) -> Iterator[Finding]:
             )
         else:
             first_seen[plan.id] = where
+
+
+def check_output(context: OutputContext) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for device in context.devices:
+        if device.id in seen:
+            yield Finding((*device.index_path, "id"), f"device id {device.id!r} is listed twice")
+        seen.add(device.id)

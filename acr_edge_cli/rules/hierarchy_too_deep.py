@@ -5,7 +5,7 @@ more than five layers below the top."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "hierarchy-too-deep"
 SEVERITY = Severity.ERROR
@@ -20,5 +20,15 @@ def check(context: HierarchyContext) -> Iterator[Finding]:
             yield Finding(
                 (*plan.source, "id"),
                 f"device {plan.id!r} is {plan.layer} layers below the top; "
+                f"IoT Edge allows at most {MAX_LAYERS_BELOW_TOP}",
+            )
+
+
+def check_output(context: OutputContext) -> Iterator[Finding]:
+    for device in context.devices:
+        if device.layer > MAX_LAYERS_BELOW_TOP:
+            yield Finding(
+                (*device.index_path, "layer"),
+                f"device {device.id!r} is {device.layer} layers below the top; "
                 f"IoT Edge allows at most {MAX_LAYERS_BELOW_TOP}",
             )

@@ -5,7 +5,7 @@ through their parent's API proxy, so without it they cannot start. Fix: remove
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "parent-without-proxy"
 SEVERITY = Severity.ERROR
@@ -20,4 +20,16 @@ def check(context: HierarchyContext) -> Iterator[Finding]:
                 (*plan.source, "api_proxy"),
                 f"device {plan.id!r} has {len(plan.device.children)} child device(s) "
                 "but no API proxy to serve them",
+            )
+
+
+def check_output(context: OutputContext) -> Iterator[Finding]:
+    for device in context.devices:
+        children = context.children_of(device)
+        if children and device.api_proxy() is None:
+            yield Finding(
+                ("modulesContent", "$edgeAgent", "properties.desired", "modules"),
+                f"device {device.id!r} has {len(children)} child device(s) but no API proxy "
+                "to serve them",
+                document=device.manifest.document,
             )

@@ -6,7 +6,7 @@ per-device `port` overrides."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, proxy_setting_path
+from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, proxy_setting_path
 
 NAME = "proxy-port-inconsistent"
 SEVERITY = Severity.ERROR
@@ -25,3 +25,28 @@ def check(context: HierarchyContext) -> Iterator[Finding]:
                 f"API proxy of {plan.id!r} listens on {plan.proxy.port}, its parent "
                 f"{parent.id!r} on {parent.proxy.port}; the proxy calls its parent on its own port",
             )
+
+
+def check_output(context: OutputContext) -> Iterator[Finding]:
+    for device in context.devices:
+        parent = context.by_id(device.parent)
+        parent_port = parent.proxy_port() if parent is not None else None
+        if parent is None or parent_port is None:
+            continue
+        proxy = device.api_proxy()
+        if proxy is not None and device.proxy_port() != parent_port:
+            yield Finding(
+                (*proxy.path, "env", "NGINX_DEFAULT_PORT", "value"),
+                f"API proxy of {device.id!r} listens on {device.proxy_port()}, its parent "
+                f"{parent.id!r} on {parent_port}",
+                document=device.manifest.document,
+            )
+        for entry in device.manifest.all_modules():
+            image = entry.image or ""
+            if image.startswith("$upstream:") and not image.startswith(f"$upstream:{parent_port}/"):
+                yield Finding(
+                    (*entry.path, "settings", "image"),
+                    f"{entry.name}: {image!r} is pulled through another port than the parent "
+                    f"{parent.id!r} serves ({parent_port})",
+                    document=device.manifest.document,
+                )

@@ -6,7 +6,8 @@ registry its own name."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, env_path
+from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
 
 NAME = "registry-name-duplicate"
 SEVERITY = Severity.ERROR
@@ -28,3 +29,24 @@ def check(context: HierarchyContext) -> Iterator[Finding]:
             )
         else:
             first_device[key] = plan.id
+
+
+def check_output(context: OutputContext) -> Iterator[Finding]:
+    first_device: dict[str, str] = {}
+    for device in context.devices:
+        for entry in device.manifest.user_modules():
+            value = entry.env().get(VARIABLE)
+            if not isinstance(value, str):
+                continue
+            name = parse_connection_string(value).get("ConnectedRegistryName", "")
+            if not name:
+                continue
+            if name.lower() in first_device:
+                yield Finding(
+                    env_path(entry, VARIABLE),
+                    f"connected registry name {name!r} is also used on device "
+                    f"{first_device[name.lower()]!r}",
+                    document=device.manifest.document,
+                )
+            else:
+                first_device[name.lower()] = device.id

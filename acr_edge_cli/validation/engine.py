@@ -14,6 +14,7 @@ from acr_edge_cli.rules.base import (
     Finding,
     HierarchyContext,
     ManifestContext,
+    OutputContext,
     Rule,
 )
 
@@ -22,7 +23,7 @@ def _diagnostics(
     rule: Rule, findings: Iterable[Finding], document: SourceDocument
 ) -> list[Diagnostic]:
     return [
-        document.diagnostic(
+        (finding.document or document).diagnostic(
             finding.path,
             finding.message,
             rule=rule.name,
@@ -99,4 +100,13 @@ def check_hierarchy(
     for rule in ALL_RULES:
         if "hierarchy" in rule.scopes and rule.name not in disabled:
             found.extend(_diagnostics(rule, rule.check(context), document))
+    return sorted(found)
+
+
+def check_output(output: OutputContext, *, disabled: Collection[str] = ()) -> list[Diagnostic]:
+    """The hierarchy rules that can be read off a generated folder's manifests."""
+    found: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        if rule.checks_output and rule.name not in disabled:
+            found.extend(_diagnostics(rule, rule.check(output), output.index))
     return sorted(found)

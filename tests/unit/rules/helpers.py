@@ -117,3 +117,27 @@ def configuration_findings(
         document = parse_json(json.dumps(item, indent=2), f"config-{position}.json")
         found += check_configuration(document, position=position, total=len(items))
     return [d for d in found if d.rule == rule]
+
+
+def output_findings(
+    tmp_path: Path,
+    rule: str,
+    edit: Any,
+    example: str = "factory-isa95.yaml",
+) -> list[Diagnostic]:
+    """Generate an example into a folder, let `edit(folder)` break it, validate the folder."""
+    from acr_edge_cli.pipeline import validate_paths, write_generated
+
+    source = tmp_path / example
+    source.write_text(yaml.safe_dump(hierarchy(example), sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    write_generated(generate(source, output=str(out), environ={}), out)
+    edit(out)
+    result = validate_paths([out], environ={})
+    return [d for d in result.diagnostics if d.rule == rule]
+
+
+def edit_json(path: Path, change: Any) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")

@@ -1,6 +1,12 @@
 from pathlib import Path
 
-from tests.unit.rules.helpers import device, hierarchy, hierarchy_findings
+from tests.unit.rules.helpers import (
+    device,
+    edit_json,
+    hierarchy,
+    hierarchy_findings,
+    output_findings,
+)
 
 
 def test_fires_on_a_second_device_with_the_same_id(tmp_path: Path) -> None:
@@ -17,3 +23,18 @@ def test_near_miss_ids_differ_in_case(tmp_path: Path) -> None:
     data = hierarchy("factory-isa95.yaml")
     device(data, 0, 0, 1)["id"] = "Line-1-Controller"
     assert hierarchy_findings(data, "device-id-duplicate", tmp_path) == []
+
+
+def test_fires_in_a_generated_folder(tmp_path: Path) -> None:
+    def duplicate(out: Path) -> None:
+        edit_json(
+            out / "index.json", lambda index: index["devices"][3].update(id="line-1-controller")
+        )
+
+    (finding,) = output_findings(tmp_path, "device-id-duplicate", duplicate)
+    assert finding.file.endswith("index.json")
+    assert finding.pointer == "/devices/3/id"
+
+
+def test_near_miss_generated_folder(tmp_path: Path) -> None:
+    assert output_findings(tmp_path, "device-id-duplicate", lambda out: None) == []

@@ -29,3 +29,13 @@ def test_fires_six_layers_below_the_top(tmp_path: Path) -> None:
 
 def test_near_miss_five_layers(tmp_path: Path) -> None:
     assert hierarchy_findings(_chain(5), "hierarchy-too-deep", tmp_path) == []
+
+
+def test_fires_in_a_generated_folder(tmp_path: Path) -> None:
+    from tests.unit.rules.helpers import edit_json, output_findings
+
+    def deepen(out: Path) -> None:
+        edit_json(out / "index.json", lambda index: index["devices"][3].update(layer=6))
+
+    (finding,) = output_findings(tmp_path, "hierarchy-too-deep", deepen)
+    assert finding.pointer == "/devices/3/layer"

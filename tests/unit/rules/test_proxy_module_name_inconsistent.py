@@ -15,3 +15,20 @@ def test_near_miss_names_differ_only_in_case(tmp_path: Path) -> None:
     data = hierarchy()
     device(data, 0, 0)["api_proxy"] = {"module_name": "IoTEdgeApiProxy"}
     assert hierarchy_findings(data, "proxy-module-name-inconsistent", tmp_path) == []
+
+
+def test_fires_in_a_generated_folder(tmp_path: Path) -> None:
+    from tests.unit.rules.helpers import edit_json, output_findings
+
+    def rename(out: Path) -> None:
+        def change(manifest: dict) -> None:  # type: ignore[type-arg]
+            modules = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]
+            modules["ApiProxyL3"] = modules.pop("IoTEdgeAPIProxy")
+
+        edit_json(out / "layer-1/plant-site-ops/deployment.json", change)
+
+    (finding,) = output_findings(tmp_path, "proxy-module-name-inconsistent", rename)
+    assert finding.message == (
+        "API proxy module is 'ApiProxyL3' on 'plant-site-ops' but 'IoTEdgeAPIProxy' on its "
+        "parent 'plant-dmz'"
+    )
