@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity, to_pointer
 from acr_edge_cli.errors import InputError
@@ -222,7 +223,9 @@ def _yaml_error_message(error: yaml.MarkedYAMLError) -> str:
     return f"YAML syntax error: {message}"
 
 
-def parse_yaml(text: str, display: str) -> SourceDocument:
+def _parse_yaml_slowly(text: str, display: str) -> SourceDocument:
+    """PyYAML, with marks: the precise, located message for a file the fast parser refused,
+    and the data where only PyYAML can tell what is wrong (several documents)."""
     loader = _YamlLoader(text)
     try:
         try:
@@ -249,6 +252,133 @@ def parse_yaml(text: str, display: str) -> SourceDocument:
         loader.dispose()
     value_at, key_at = _yaml_locators(node)
     return SourceDocument(display, data, value_at, key_at)
+
+
+_FAST_POSITION = re.compile(r"at line (\d+), column (\d+)")
+_TAG = re.compile(r"(?:^|[\s\[{,:-])!", re.MULTILINE)
+
+
+def _merge_keys(data: Any) -> Any:
+    """Apply YAML merge keys (`<<: *defaults`), which the YAML 1.2 parser leaves as keys.
+
+    As in YAML 1.1: keys written in the mapping win, then earlier merged mappings.
+    """
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "<<" in node:
+                sources = node.pop("<<")
+                merged: dict[Any, Any] = {}
+                for source in sources if isinstance(sources, list) else [sources]:
+                    if isinstance(source, dict):
+                        for key, value in source.items():
+                            merged.setdefault(key, value)
+                merged.update(node)
+                node.clear()
+                node.update(merged)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return data
+
+
+def parse_yaml(text: str, display: str) -> SourceDocument:
+    """YAML 1.2 through a compiled parser; PyYAML only to explain a refusal or to locate.
+
+    The fast parser refuses duplicate keys and bounds alias expansion itself. Positions come
+    from PyYAML's event stream, read lazily and only as far as a lookup needs.
+    """
+    try:
+        data = yaml_rs.loads(
+            text,
+            duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
+            alias_limits=yaml_rs.AliasLimits(max_total_replayed_events=MAX_EXPANDED_NODES),
+        )
+    except yaml_rs.YAMLDecodeError as error:
+        # PyYAML names the problem with its place; if it accepts the text, say what the
+        # fast parser said.
+        _parse_yaml_slowly(text, display)
+        message = str(error).splitlines()[0]
+        match = _FAST_POSITION.search(message)
+        position = (int(match.group(1)), int(match.group(2))) if match else None
+        raise _input_error(display, f"YAML error: {message}", position) from None
+    if data is None or isinstance(data, list):
+        # Empty, several documents, or a top-level list: the slow parser tells which.
+        return _parse_yaml_slowly(text, display)
+    if _TAG.search(text):
+        # The fast parser drops tags it does not know; PyYAML's safe loader refuses them.
+        _parse_yaml_slowly(text, display)
+    if "<<" in text:
+        data = _merge_keys(data)
+    locator = _YamlEventLocator(text)
+    return SourceDocument(display, data, locator.value_at, locator.key_at)
+
+
+class _YamlEventLocator:
+    """Positions of keys and values from PyYAML's event stream, read only as far as needed.
+
+    Every position passed on the way is remembered, so many lookups cost one pass at most;
+    a lookup inside a mapping or list already read to its end stops there.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._events = yaml.parse(text, Loader=_YamlLoader)
+        self._values: dict[JsonPath, Position] = {}
+        self._keys: dict[JsonPath, Position] = {}
+        self._closed: set[JsonPath] = set()
+        # open containers: [is_mapping, path, next key (None: expecting a key), next index]
+        self._open: list[list[Any]] = []
+        self._finished = False
+
+    def value_at(self, path: JsonPath) -> Position | None:
+        return self._find(path, self._values)
+
+    def key_at(self, path: JsonPath) -> Position | None:
+        return self._find(path, self._keys)
+
+    def _find(self, path: JsonPath, table: dict[JsonPath, Position]) -> Position | None:
+        while path not in table:
+            if self._finished or (path and path[:-1] in self._closed):
+                return None
+            self._step()
+        return table[path]
+
+    def _step(self) -> None:
+        try:
+            event = next(self._events)
+        except (StopIteration, yaml.YAMLError):
+            self._finished = True
+            return
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            self._closed.add(self._open.pop()[1])
+            return
+        if not isinstance(event, yaml.NodeEvent):
+            return
+        mark = event.start_mark
+        position = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        if not self._open:
+            path: JsonPath = ()
+        else:
+            parent = self._open[-1]
+            if parent[0] and parent[2] is None:  # a mapping key
+                key = event.value if isinstance(event, yaml.ScalarEvent) else f"<{id(event)}>"
+                parent[2] = key
+                self._keys.setdefault((*parent[1], key), position)
+                if isinstance(event, yaml.CollectionStartEvent):  # a complex key: skip it
+                    self._open.append([isinstance(event, yaml.MappingStartEvent), (), None, 0])
+                return
+            if parent[0]:
+                path = (*parent[1], parent[2])
+                parent[2] = None
+            else:
+                path = (*parent[1], parent[3])
+                parent[3] += 1
+        self._values.setdefault(path, position)
+        if isinstance(event, yaml.MappingStartEvent):
+            self._open.append([True, path, None, 0])
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self._open.append([False, path, None, 0])
 
 
 # --- JSON ---------------------------------------------------------------------------------

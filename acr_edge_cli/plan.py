@@ -7,6 +7,7 @@ layer it is on, its parent, the effective runtime, API proxy and connected regis
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -231,6 +232,7 @@ class ImageReference:
     digest: str | None
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet uses few distinct images, on many devices
 def parse_image(image: str) -> ImageReference | None:
     """Split `[host[:port]/]path[:tag][@digest]`; None when it does not parse."""
     host = registry_host(image)

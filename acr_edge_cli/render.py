@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
+import orjson
 
 from acr_edge_cli import resources
 from acr_edge_cli.errors import TemplateError
@@ -58,6 +59,34 @@ def create_options_chunks(options: Mapping[str, Any] | None) -> dict[str, str]:
     }
 
 
+def module_settings(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """`settings` of a module: its image, then createOptions split into chunks."""
+    settings: dict[str, Any] = {"image": spec["image"]}
+    settings.update(create_options_chunks(spec.get("create_options")))
+    return settings
+
+
+def module(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain module spec in the shape of a manifest's `modules` entry."""
+    result: dict[str, Any] = {"settings": module_settings(spec), "type": "docker"}
+    env = spec.get("env")
+    if env:
+        result["env"] = {name: {"value": value} for name, value in env.items()}
+    result["status"] = spec.get("status", "running")
+    result["restartPolicy"] = spec.get("restart_policy", "always")
+    if spec.get("startup_order") is not None:
+        result["startupOrder"] = spec["startup_order"]
+    if spec.get("image_pull_policy") is not None:
+        result["imagePullPolicy"] = spec["image_pull_policy"]
+    result["version"] = spec.get("version", "1.0")
+    return result
+
+
+def _to_json(value: Any, **_: Any) -> str:
+    # The rendered text is parsed as JSON, never served as HTML, so plain JSON is enough.
+    return orjson.dumps(value).decode("utf-8")
+
+
 def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The jinja2 environment; a user's template folder is searched first and sandboxed."""
     bundled = jinja2.FileSystemLoader(resources.templates_dir())
@@ -76,8 +105,11 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), bundled])
         environment = jinja2.sandbox.SandboxedEnvironment(loader=loader, **options)
     # Keep the order the user wrote (env, createOptions): jinja sorts keys by default.
-    environment.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    environment.policies["json.dumps_function"] = _to_json
+    environment.policies["json.dumps_kwargs"] = {}
     environment.filters["create_options_chunks"] = create_options_chunks
+    environment.filters["module_settings"] = module_settings
+    environment.filters["module"] = module
     return environment
 
 
@@ -189,8 +221,8 @@ class Renderer:
                 f"{MANIFEST_TEMPLATE}: cannot render device {plan.id}: {error}"
             ) from None
         try:
-            content = json.loads(text)
-        except json.JSONDecodeError as error:
+            content = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
             raise TemplateError(
                 f"{MANIFEST_TEMPLATE}: rendered text for device {plan.id} is not JSON "
                 f"(line {error.lineno}, column {error.colno}: {error.msg})"

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from types import ModuleType
 from typing import Any, Literal
 
@@ -76,17 +77,20 @@ class ModuleEntry:
     spec: dict[str, Any]
     system: bool
 
-    @property
+    # Rules ask the same questions of every module; each answer is computed once.
+
+    @cached_property
     def settings(self) -> dict[str, Any]:
         settings = self.spec.get("settings")
         return settings if isinstance(settings, dict) else {}
 
-    @property
+    @cached_property
     def image(self) -> str | None:
         image = self.settings.get("image")
         return image if isinstance(image, str) else None
 
-    def env(self) -> dict[str, Any]:
+    @cached_property
+    def env_values(self) -> dict[str, Any]:
         """Environment values by name (the `value` of each entry)."""
         env = self.spec.get("env")
         if not isinstance(env, dict):
@@ -96,6 +100,27 @@ class ModuleEntry:
             for name, entry in env.items()
             if isinstance(entry, dict) and "value" in entry
         }
+
+    def env(self) -> dict[str, Any]:
+        return self.env_values
+
+    @cached_property
+    def create_options(self) -> dict[str, Any]:
+        """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
+        text = joined_create_options(self)
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @cached_property
+    def repository(self) -> str:
+        """The image's path without registry, tag or digest ('' when it does not parse)."""
+        reference = parse_image(self.image or "")
+        return reference.repository if reference else ""
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -110,19 +135,19 @@ class ManifestContext:
     device: DevicePlan | None = None
     hierarchy: HierarchyPlan | None = None
 
-    @property
+    @cached_property
     def content(self) -> dict[str, Any]:
         return _mapping(self.document.data)
 
-    @property
+    @cached_property
     def modules_content(self) -> dict[str, Any]:
         return _mapping(self.content.get("modulesContent"))
 
-    @property
+    @cached_property
     def agent(self) -> dict[str, Any]:
         return _mapping(_mapping(self.modules_content.get("$edgeAgent")).get("properties.desired"))
 
-    @property
+    @cached_property
     def hub(self) -> dict[str, Any]:
         return _mapping(_mapping(self.modules_content.get("$edgeHub")).get("properties.desired"))
 
@@ -131,22 +156,30 @@ class ManifestContext:
         version = self.agent.get("schemaVersion")
         return version if isinstance(version, str) else None
 
-    def user_modules(self) -> list[ModuleEntry]:
+    @cached_property
+    def _user_modules(self) -> list[ModuleEntry]:
         return [
             ModuleEntry(name, (*AGENT, "modules", name), spec, False)
             for name, spec in _mapping(self.agent.get("modules")).items()
             if isinstance(spec, dict)
         ]
 
-    def system_modules(self) -> list[ModuleEntry]:
+    @cached_property
+    def _system_modules(self) -> list[ModuleEntry]:
         return [
             ModuleEntry(name, (*AGENT, "systemModules", name), spec, True)
             for name, spec in _mapping(self.agent.get("systemModules")).items()
             if isinstance(spec, dict)
         ]
 
+    def user_modules(self) -> list[ModuleEntry]:
+        return self._user_modules
+
+    def system_modules(self) -> list[ModuleEntry]:
+        return self._system_modules
+
     def all_modules(self) -> list[ModuleEntry]:
-        return self.system_modules() + self.user_modules()
+        return self._system_modules + self._user_modules
 
     def module(self, name: str) -> ModuleEntry | None:
         return next((m for m in self.user_modules() if m.name == name), None)
@@ -209,15 +242,7 @@ def joined_create_options(entry: ModuleEntry) -> str | None:
 
 
 def parsed_create_options(entry: ModuleEntry) -> dict[str, Any]:
-    """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
-    text = joined_create_options(entry)
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    return entry.create_options
 
 
 def create_options_path(entry: ModuleEntry) -> JsonPath:
@@ -225,9 +250,7 @@ def create_options_path(entry: ModuleEntry) -> JsonPath:
 
 
 def image_repository(entry: ModuleEntry) -> str:
-    """The image's path without registry, tag or digest ('' when it does not parse)."""
-    reference = parse_image(entry.image or "")
-    return reference.repository if reference else ""
+    return entry.repository
 
 
 def is_api_proxy(entry: ModuleEntry) -> bool:

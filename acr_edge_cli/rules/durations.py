@@ -1,10 +1,12 @@
 """ISO 8601 durations as the connected registry service reads them."""
 
+import functools
 from datetime import timedelta
 
 import isodate
 
 
+@functools.lru_cache(maxsize=256)
 def parse_duration(text: str) -> timedelta | None:
     """The duration as a timedelta, or None if it is not one.
 

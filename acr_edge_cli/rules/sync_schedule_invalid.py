@@ -2,6 +2,7 @@
 (minute hour day-of-month month day-of-week, evaluated in UTC). The service refuses it.
 Fix: write e.g. `0 */4 * * *` (every four hours) or `* * * * *` (always online)."""
 
+import functools
 from collections.abc import Iterator
 
 from croniter import croniter
@@ -15,6 +16,7 @@ SCOPES = ("hierarchy",)
 SUMMARY = "the schedule is not a valid 5-field cron expression"
 
 
+@functools.lru_cache(maxsize=256)  # the same few schedules on many devices
 def is_valid_schedule(schedule: str) -> bool:
     # croniter also takes 6- and 7-field forms (seconds, years); the service takes 5 fields.
     return len(schedule.split()) == 5 and bool(croniter.is_valid(schedule))

@@ -82,9 +82,16 @@ CASES: list[tuple[str, str, str, str]] = [
     ),
     (
         "non-string key",
+        edit("  - id: top\n", "  - id: top\n    1: true\n"),
+        ".yaml",
+        "8:5: error: devices[0]: key 1 is not a string; quote it",
+    ),
+    (
+        "YAML 1.1 boolean words are plain strings (YAML 1.2)",
         edit("  - id: top\n", "  - id: top\n    on: true\n"),
         ".yaml",
-        "8:5: error: key 'on' is not a string (YAML reads it as another type); quote it",
+        "8:5: error: devices[0]: unknown key 'on'; allowed: id, hostname, connected_registry, "
+        "api_proxy, registry_credentials, modules, routes, edge_runtime, tags, children",
     ),
     (
         "top level is a list",

@@ -119,9 +119,9 @@ def test_user_template_that_is_not_json_is_reported(tmp_path: Any) -> None:
         Renderer(tmp_path).render(plan.devices[0], plan)
 
 
-def test_user_template_may_reuse_bundled_macros(tmp_path: Any) -> None:
+def test_user_template_may_use_the_module_filters(tmp_path: Any) -> None:
     (tmp_path / "deployment.json.j2").write_text(
-        '{% import "macros.json.j2" as m %}{"x": {{ m.settings("img", {}) }}}'
+        '{"x": {{ {"image": "img", "create_options": {}} | module_settings | tojson }}}'
     )
     plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
     content = Renderer(tmp_path).render(plan.devices[0], plan).content

@@ -85,3 +85,22 @@ def test_schema_findings_are_located(
     for (path, message, _), (tail, fragment) in zip(findings, expected, strict=True):
         assert path[-len(tail) :] == tail
         assert fragment in message
+
+
+def test_the_compiled_validator_agrees_with_the_explaining_one() -> None:
+    """The Rust validator decides; jsonschema explains. They must agree on every case."""
+    from acr_edge_cli.validation.schema import _fast_validator, validator
+
+    agent_schema = "edgeagent-1.1"
+    good = _golden_manifest()["modulesContent"]["$edgeAgent"]  # type: ignore[index]
+    cases = [good]
+    for key, value in [("schemaVersion", "1.2"), ("modules", {"my.module": {}}), ("x", 1)]:
+        broken = json.loads(json.dumps(good))
+        broken["properties.desired"][key] = value
+        cases.append(broken)
+    env_key = json.loads(json.dumps(good))
+    env_key["properties.desired"]["modules"]["IoTEdgeAPIProxy"]["env"]["A B"] = {"value": "x"}
+    cases.append(env_key)
+    for case in cases:
+        explained = not list(validator(agent_schema).iter_errors(case))
+        assert _fast_validator(agent_schema).is_valid(case) == explained
