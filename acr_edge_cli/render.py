@@ -34,6 +34,20 @@ from acr_edge_cli.plan import (
 )
 
 MANIFEST_TEMPLATE = "deployment.json.j2"
+
+
+def _to_json(value: Any) -> str:
+    """Compact JSON, as json.dumps(separators=(",", ":"), ensure_ascii=False) writes it.
+
+    Also the templates' `tojson`: the rendered text is parsed as JSON, never served as
+    HTML, so jinja's HTML escaping is not needed.
+    """
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:  # an integer past 64 bits
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 #: edgeAgent splits longer createOptions into createOptions01, 02... of this many characters.
 CREATE_OPTIONS_CHUNK = 512
 
@@ -46,7 +60,7 @@ class RenderedManifest:
 
 def create_options_text(options: Mapping[str, Any] | None) -> str:
     """createOptions as the runtime wants it: a minified JSON string."""
-    return json.dumps(options or {}, separators=(",", ":"), ensure_ascii=False)
+    return _to_json(options or {})
 
 
 def create_options_chunks(options: Mapping[str, Any] | None) -> dict[str, str]:
@@ -82,11 +96,6 @@ def module(spec: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _to_json(value: Any, **_: Any) -> str:
-    # The rendered text is parsed as JSON, never served as HTML, so plain JSON is enough.
-    return orjson.dumps(value).decode("utf-8")
-
-
 def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The jinja2 environment; a user's template folder is searched first and sandboxed."""
     bundled = jinja2.FileSystemLoader(resources.templates_dir())
@@ -104,9 +113,8 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
             raise TemplateError(f"{user_templates}: templates folder not found")
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), bundled])
         environment = jinja2.sandbox.SandboxedEnvironment(loader=loader, **options)
-    # Keep the order the user wrote (env, createOptions): jinja sorts keys by default.
-    environment.policies["json.dumps_function"] = _to_json
-    environment.policies["json.dumps_kwargs"] = {}
+    # Keeps the order the user wrote (env, createOptions): jinja's own tojson sorts keys.
+    environment.filters["tojson"] = _to_json
     environment.filters["create_options_chunks"] = create_options_chunks
     environment.filters["module_settings"] = module_settings
     environment.filters["module"] = module

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
 from typing import Any, Literal
+
+import orjson
 
 from acr_edge_cli.diagnostics import JsonPath, Severity
 from acr_edge_cli.loader import SourceDocument
@@ -65,6 +66,8 @@ class Rule:
 
 
 AGENT = ("modulesContent", "$edgeAgent", "properties.desired")
+#: IoT Hub's limit for one string value in a twin, in UTF-8 bytes.
+TWIN_VALUE_LIMIT = 4096
 HUB = ("modulesContent", "$edgeHub", "properties.desired")
 
 
@@ -105,15 +108,20 @@ class ModuleEntry:
         return self.env_values
 
     @cached_property
-    def create_options(self) -> dict[str, Any]:
-        """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
+    def create_options_parsed(self) -> tuple[Any, str | None]:
+        """(value, None) for readable createOptions text, (None, reason) otherwise."""
         text = joined_create_options(self)
         if not text:
-            return {}
+            return {}, None
         try:
-            value = json.loads(text)
-        except ValueError:
-            return {}
+            return orjson.loads(text), None
+        except orjson.JSONDecodeError as error:
+            return None, f"{error.msg} at character {error.pos}"
+
+    @cached_property
+    def create_options(self) -> dict[str, Any]:
+        """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
+        value = self.create_options_parsed[0]
         return value if isinstance(value, dict) else {}
 
     @cached_property
@@ -155,6 +163,42 @@ class ManifestContext:
     def agent_schema_version(self) -> str | None:
         version = self.agent.get("schemaVersion")
         return version if isinstance(version, str) else None
+
+    @cached_property
+    def twin_sizes(self) -> tuple[dict[str, int], list[tuple[JsonPath, int]]]:
+        """One walk over every twin: desired-properties size per twin (IoT Hub's count) and
+        the string values over 4 KB, for the two size rules."""
+        sizes: dict[str, int] = {}
+        oversized: list[tuple[JsonPath, int]] = []
+        for twin, content in self.modules_content.items():
+            desired = content.get("properties.desired") if isinstance(content, dict) else None
+            if desired is None:
+                continue
+            total = 0
+            stack: list[tuple[Any, JsonPath]] = [
+                (desired, ("modulesContent", twin, "properties.desired"))
+            ]
+            while stack:
+                node, path = stack.pop()
+                if isinstance(node, str):
+                    # UTF-8 is at most 4 bytes a character: short strings need no encoding
+                    size = len(node) if node.isascii() else len(node.encode("utf-8"))
+                    total += size
+                    if size > TWIN_VALUE_LIMIT:
+                        oversized.append((path, size))
+                elif isinstance(node, dict):
+                    for key, value in node.items():
+                        total += len(key) if key.isascii() else len(key.encode("utf-8"))
+                        stack.append((value, (*path, key)))
+                elif isinstance(node, bool):
+                    total += 4
+                elif isinstance(node, (int, float)):
+                    total += 8
+                elif isinstance(node, list):
+                    stack.extend((item, (*path, i)) for i, item in enumerate(node))
+            sizes[twin] = total
+        oversized.sort()
+        return sizes, oversized
 
     @cached_property
     def _user_modules(self) -> list[ModuleEntry]:

@@ -3,7 +3,6 @@ object. edgeAgent cannot create the container and the module never starts. An em
 is accepted, as the runtime accepts it. Fix: write the Docker create options as one JSON
 object, e.g. `{"HostConfig":{"Binds":["/data:/var/acr/data"]}}`, then stringify it."""
 
-import json
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
@@ -37,18 +36,11 @@ def check(context: ManifestContext) -> Iterator[Finding]:
                 f"{type(entry.settings[bad]).__name__}",
             )
             continue
-        text = "".join(parts)
-        if text == "":
-            continue
-        try:
-            value = json.loads(text)
-        except ValueError as error:
+        value, problem = entry.create_options_parsed
+        if problem is not None:
             yield Finding(
                 create_options_path(entry),
-                f"{entry.name}: createOptions is not valid JSON ({error.msg} at character "
-                f"{error.pos})"
-                if isinstance(error, json.JSONDecodeError)
-                else f"{entry.name}: createOptions is not valid JSON",
+                f"{entry.name}: createOptions is not valid JSON ({problem})",
             )
             continue
         if not isinstance(value, dict):

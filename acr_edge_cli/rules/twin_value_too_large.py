@@ -6,17 +6,15 @@ should be maximum 4096 bytes`. Fix: shorten the value; for createOptions, split 
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext, walk_strings
+from acr_edge_cli.rules.base import TWIN_VALUE_LIMIT, Finding, ManifestContext
 
 NAME = "twin-value-too-large"
 SEVERITY = Severity.ERROR
 SCOPES = ("manifest",)
 SUMMARY = "a string value in any twin is over 4096 bytes (UTF-8)"
-LIMIT = 4096
+LIMIT = TWIN_VALUE_LIMIT
 
 
 def check(context: ManifestContext) -> Iterator[Finding]:
-    for path, text in walk_strings(context.modules_content, ("modulesContent",)):
-        size = len(text.encode("utf-8"))
-        if size > LIMIT:
-            yield Finding(path, f"value is {size} bytes; a twin value holds at most {LIMIT}")
+    for path, size in context.twin_sizes[1]:
+        yield Finding(path, f"value is {size} bytes; a twin value holds at most {LIMIT}")

@@ -1,12 +1,14 @@
-from acr_edge_cli.rules.desired_properties_too_large import twin_size
+from acr_edge_cli.loader import SourceDocument
+from acr_edge_cli.rules.base import ManifestContext
 from tests.unit.rules.helpers import manifest, manifest_findings
 
 
 def test_size_is_counted_the_way_iot_hub_counts() -> None:
-    assert (
-        twin_size({"ab": "cd", "n": 1, "b": True, "o": {"é": "é"}})
-        == 2 + 2 + 1 + 8 + 1 + 4 + 1 + 2 + 2
-    )
+    desired = {"ab": "cd", "n": 1, "b": True, "o": {"é": "é"}, "l": [1.5, None]}
+    content = {"modulesContent": {"m": {"properties.desired": desired}}}
+    context = ManifestContext(SourceDocument("f", content, lambda p: None, lambda p: None))
+    # keys and strings in UTF-8 bytes, numbers 8, booleans 4, null nothing
+    assert context.twin_sizes[0] == {"m": 2 + 2 + 1 + 8 + 1 + 4 + 1 + 2 + 2 + 1 + 8}
 
 
 def _with_twin(count: int) -> dict[str, object]:
