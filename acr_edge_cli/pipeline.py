@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+import multiprocessing
+import os
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,28 +152,88 @@ class GenerateResult:
         return files
 
 
+@dataclass(frozen=True)
+class _RenderJob:
+    loaded: LoadedHierarchy
+    manifest_file: Callable[[str], str]
+    templates: Path | None
+    disabled: Collection[str]
+
+
+#: The job a forked worker renders from: inherited at fork, so the plan is never pickled.
+_job: _RenderJob | None = None
+
+#: Below this many devices one process is faster than starting workers.
+PARALLEL_THRESHOLD = 256
+
+
+def _render_range(bounds: tuple[int, int]) -> list[tuple[int, bytes, list[Diagnostic]]]:
+    """Render, serialize and check devices[start:stop] of the current job."""
+    job = _job
+    assert job is not None
+    renderer = Renderer(job.templates)
+    plan = job.loaded.plan
+    results = []
+    for index in range(*bounds):
+        device = plan.devices[index]
+        rendered = renderer.render(device, plan)
+        data = serialize_manifest(rendered.content)
+        # Lines are those of the bytes written, located only if a finding needs them.
+        value_at, key_at = json_locators(data.decode("utf-8"))
+        name = job.manifest_file(manifest_path(device))
+        document = SourceDocument(name, rendered.content, value_at, key_at)
+        findings = engine.check_manifest(
+            document, device=device, hierarchy=plan, disabled=job.disabled
+        )
+        results.append((index, data, findings))
+    return results
+
+
+def default_workers(devices: int) -> int:
+    """Processes for rendering: every available core for a large fleet, else one.
+    ACR_EDGE_WORKERS overrides."""
+    configured = os.environ.get("ACR_EDGE_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    if devices < PARALLEL_THRESHOLD:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def render_manifests(
     loaded: LoadedHierarchy,
     *,
-    manifest_file: Any,
+    manifest_file: Callable[[str], str],
     templates: Path | None = None,
     disabled: Collection[str] = (),
+    workers: int | None = None,
 ) -> tuple[list[GeneratedManifest], list[Diagnostic]]:
-    """Render and check every device's manifest; `manifest_file(relative)` names it in findings."""
-    renderer = Renderer(templates)
+    """Render and check every device's manifest; `manifest_file(relative)` names it in findings.
+
+    Large fleets are split over forked worker processes; the result is the same, in the
+    same order, whatever the number of workers.
+    """
+    global _job
+    count = len(loaded.plan.devices)
+    processes = workers if workers is not None else default_workers(count)
+    _job = _RenderJob(loaded, manifest_file, templates, disabled)
+    try:
+        if processes <= 1 or count < 2:
+            batches = [_render_range((0, count))]
+        else:
+            size = -(-count // (processes * 4))  # several chunks a worker, for balance
+            chunks = [(start, min(start + size, count)) for start in range(0, count, size)]
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                batches = pool.map(_render_range, chunks)
+    finally:
+        _job = None
     manifests: list[GeneratedManifest] = []
     diagnostics: list[Diagnostic] = []
-    for device in loaded.plan.devices:
-        rendered = renderer.render(device, loaded.plan)
-        data = serialize_manifest(rendered.content)
-        relative = manifest_path(device)
-        manifests.append(GeneratedManifest(device, relative, data))
-        # Lines are those of the bytes written, located only if a finding needs them.
-        value_at, key_at = json_locators(data.decode("utf-8"))
-        document = SourceDocument(manifest_file(relative), rendered.content, value_at, key_at)
-        diagnostics.extend(
-            engine.check_manifest(document, device=device, hierarchy=loaded.plan, disabled=disabled)
-        )
+    for batch in batches:
+        for index, data, findings in batch:
+            device = loaded.plan.devices[index]
+            manifests.append(GeneratedManifest(device, manifest_path(device), data))
+            diagnostics.extend(findings)
     return manifests, diagnostics
 
 

@@ -60,42 +60,75 @@ def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], 
     return REFERENCE.sub(replace, value), unset, malformed
 
 
+def _find_references(data: Any) -> list[tuple[JsonPath, str]]:
+    """Every string holding `${`, with its path (one pass; paths built for containers only)."""
+    found: list[tuple[JsonPath, str]] = []
+    stack: list[tuple[Any, JsonPath]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, value in items:
+            kind = type(value)
+            if kind is str:
+                if "${" in value:
+                    found.append(((*path, key), value))
+            elif kind is dict or kind is list:
+                stack.append((value, (*path, key)))
+    return found
+
+
+def _with_values(data: Any, changes: list[tuple[JsonPath, str]]) -> Any:
+    """A copy of `data` with the changed strings; only containers on a changed path are
+    copied, the rest is shared (the loaded document stays as written)."""
+    copies: dict[int, Any] = {}
+
+    def copied(node: Any) -> Any:
+        clone = copies.get(id(node))
+        if clone is None:
+            clone = copies[id(node)] = dict(node) if type(node) is dict else list(node)
+        return clone
+
+    root = copied(data)
+    for path, value in changes:
+        node = root
+        for part in path[:-1]:
+            child = copied(node[part])
+            node[part] = child
+            node = child
+        node[path[-1]] = value
+    return root
+
+
 def resolve_references(
     document: SourceDocument, environ: Mapping[str, str], *, inline_secrets: bool
 ) -> SourceDocument:
     """A copy of the document with references resolved; every unset one is an input error."""
+    if not isinstance(document.data, (dict, list)):
+        return document
     problems: list[Diagnostic] = []
-
-    def visit(value: Any, path: JsonPath) -> Any:
-        if isinstance(value, str):
-            if "${" not in value:
-                return value
-            secret = is_secret_path(path)
-            result, unset, malformed = substitute(value, environ)
-            for text in malformed:
-                problems.append(
-                    document.diagnostic(
-                        path, f"{text} is not a reference: names are letters, digits and '_'"
-                    )
+    changes: list[tuple[JsonPath, str]] = []
+    for path, value in _find_references(document.data):
+        secret = is_secret_path(path)
+        result, unset, malformed = substitute(value, environ)
+        for text in malformed:
+            problems.append(
+                document.diagnostic(
+                    path, f"{text} is not a reference: names are letters, digits and '_'"
                 )
-            if secret and not inline_secrets:
-                return value
-            for name in unset:
-                what = "secret " if secret else ""
-                problems.append(
-                    document.diagnostic(
-                        path,
-                        f"environment variable {name} is not set ({what}reference ${{{name}}})",
-                    )
+            )
+        if secret and not inline_secrets:
+            continue
+        for name in unset:
+            what = "secret " if secret else ""
+            problems.append(
+                document.diagnostic(
+                    path, f"environment variable {name} is not set ({what}reference ${{{name}}})"
                 )
-            return result
-        if isinstance(value, dict):
-            return {key: visit(item, (*path, key)) for key, item in value.items()}
-        if isinstance(value, list):
-            return [visit(item, (*path, index)) for index, item in enumerate(value)]
-        return value
-
-    data = visit(document.data, ())
+            )
+        if result != value:
+            changes.append((path, result))
     if problems:
-        raise InputError(problems)
-    return dataclasses.replace(document, data=data)
+        raise InputError(sorted(problems))
+    if not changes:
+        return document
+    return dataclasses.replace(document, data=_with_values(document.data, changes))

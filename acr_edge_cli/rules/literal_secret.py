@@ -14,7 +14,6 @@ from acr_edge_cli.rules.base import (
     HierarchyContext,
     ManifestContext,
     env_path,
-    walk_strings,
 )
 from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
 
@@ -25,10 +24,24 @@ SUMMARY = "a password or key appears as a literal instead of a `${NAME}` referen
 SECRET_ENV_SUFFIXES = ("PASSWORD", "SECRET", "_KEY", "CONNECTION_STRING")
 
 
+def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
 def _hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    for path, value in walk_strings(context.document.data, ()):
-        if tuple(path[-2:]) in SECRET_FIELDS and not is_reference(value):
-            yield Finding(path, f"{'.'.join(map(str, path[-2:]))} is a literal secret")
+    # The document as written (before references are resolved), at each secret field.
+    for device in context.plan.devices:
+        for field in SECRET_FIELDS:
+            owner = ("connected_registry", *field) if field[0] == "sync_token" else field
+            path = (*device.source, *owner)
+            value = _value_at(context.document.data, path)
+            if isinstance(value, str) and not is_reference(value):
+                yield Finding(path, f"{'.'.join(field)} is a literal secret")
 
 
 def _manifest(context: ManifestContext) -> Iterator[Finding]:
