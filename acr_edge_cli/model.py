@@ -147,9 +147,6 @@ class Route(Strict):
     time_to_live_secs: Annotated[int, Field(ge=0, le=4294967295)] | None = None
 
 
-DEFAULT_ROUTES: dict[str, str | Route] = {"upstream": "FROM /messages/* INTO $upstream"}
-
-
 class Device(Strict):
     id: DeviceId
     hostname: Annotated[str, StringConstraints(min_length=1, max_length=63)] | None = None

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -21,13 +21,13 @@ from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from acr_edge_cli.loader import SourceDocument, json_locators, load_file
-from acr_edge_cli.model import Hierarchy, parse_hierarchy
 from acr_edge_cli.output import INDEX_NAME, write_tree
-from acr_edge_cli.plan import DevicePlan, HierarchyPlan, plan_hierarchy
-from acr_edge_cli.references import resolve_references
-from acr_edge_cli.render import Renderer
 from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
 from acr_edge_cli.validation import engine
+
+if TYPE_CHECKING:  # loaded when a hierarchy is read: checking manifests needs none of them
+    from acr_edge_cli.model import Hierarchy
+    from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 
 MANIFEST_NAME = "deployment.json"
 
@@ -101,6 +101,10 @@ def read_hierarchy(
     document: SourceDocument, *, environ: Mapping[str, str], inline_secrets: bool = False
 ) -> LoadedHierarchy:
     """The model and plan of a loaded hierarchy file (references resolved per the spec)."""
+    from acr_edge_cli.model import parse_hierarchy
+    from acr_edge_cli.plan import plan_hierarchy
+    from acr_edge_cli.references import resolve_references
+
     resolved = resolve_references(document, environ, inline_secrets=inline_secrets)
     hierarchy = parse_hierarchy(resolved)
     plan = plan_hierarchy(hierarchy)
@@ -169,6 +173,8 @@ PARALLEL_THRESHOLD = 256
 
 def _render_range(bounds: tuple[int, int]) -> list[tuple[int, bytes, list[Diagnostic]]]:
     """Render, serialize and check devices[start:stop] of the current job."""
+    from acr_edge_cli.render import Renderer
+
     job = _job
     assert job is not None
     renderer = Renderer(job.templates)

@@ -11,20 +11,25 @@ import functools
 import re
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from acr_edge_cli.diagnostics import JsonPath
-from acr_edge_cli.model import (
-    DEFAULT_ROUTES,
-    ApiProxy,
-    ConnectedRegistry,
-    Credentials,
-    Device,
-    EdgeRuntime,
-    Hierarchy,
-    Module,
-    Route,
-    SyncSettings,
-)
+
+if TYPE_CHECKING:  # the models are types here; checking manifests never loads pydantic
+    from acr_edge_cli.model import (
+        ApiProxy,
+        ConnectedRegistry,
+        Credentials,
+        Device,
+        EdgeRuntime,
+        Hierarchy,
+        Module,
+        Route,
+        SyncSettings,
+    )
+
+#: edgeHub routes of a device that names none.
+DEFAULT_ROUTES = {"upstream": "FROM /messages/* INTO $upstream"}
 
 # Repositories of the system images in the cloud registry (shared/spec/hierarchy.md).
 AGENT_REPOSITORY = "azureiotedge-agent"

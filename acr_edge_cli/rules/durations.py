@@ -3,8 +3,6 @@
 import functools
 from datetime import timedelta
 
-import isodate
-
 
 @functools.lru_cache(maxsize=256)
 def parse_duration(text: str) -> timedelta | None:
@@ -13,6 +11,8 @@ def parse_duration(text: str) -> timedelta | None:
     Years and months have no fixed length; they are refused, as the service's limits are
     stated in hours and days.
     """
+    import isodate  # loaded only where hierarchies are checked
+
     try:
         value = isodate.parse_duration(text)
     except (isodate.ISO8601Error, ValueError, TypeError, OverflowError):

@@ -5,8 +5,6 @@ Fix: write e.g. `0 */4 * * *` (every four hours) or `* * * * *` (always online).
 import functools
 from collections.abc import Iterator
 
-from croniter import croniter
-
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding, HierarchyContext, registry_setting_path
 
@@ -18,6 +16,8 @@ SUMMARY = "the schedule is not a valid 5-field cron expression"
 
 @functools.lru_cache(maxsize=256)  # the same few schedules on many devices
 def is_valid_schedule(schedule: str) -> bool:
+    from croniter import croniter  # loaded only where hierarchies are checked
+
     # croniter also takes 6- and 7-field forms (seconds, years); the service takes 5 fields.
     return len(schedule.split()) == 5 and bool(croniter.is_valid(schedule))
 

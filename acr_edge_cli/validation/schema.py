@@ -9,16 +9,17 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from acr_edge_cli import resources
 from acr_edge_cli.diagnostics import JsonPath
+
+if TYPE_CHECKING:  # jsonschema is loaded only to explain an invalid document
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 AGENT_SCHEMA_VERSIONS = ("1.0", "1.1")
 HUB_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
@@ -30,6 +31,9 @@ SchemaFinding = tuple[JsonPath, str, bool]
 @functools.cache
 def _registry() -> Registry:
     """Every bundled schema by its $id, so that references between them resolve offline."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources_by_id = []
     for name in resources.schema_names():
         schema = resources.load_schema(name)
@@ -48,7 +52,9 @@ def _fast_validator(name: str) -> jsonschema_rs.Validator:
 
 @functools.cache
 def validator(name: str) -> jsonschema.protocols.Validator:
-    """The compiled validator for a bundled schema, built once per process."""
+    """The explaining validator for a bundled schema, built once per process."""
+    import jsonschema
+
     schema = resources.load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -81,6 +87,8 @@ def _describe_error(error: ValidationError) -> SchemaFinding:
 
 def _closest(error: ValidationError) -> ValidationError:
     """For anyOf/oneOf, the alternative that fits the value's type says what is wrong."""
+    from jsonschema.exceptions import best_match
+
     fitting = [e for e in error.context or [] if e.validator != "type"]
     if fitting:
         return max(fitting, key=lambda e: len(e.absolute_path))
