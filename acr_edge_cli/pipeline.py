@@ -40,8 +40,8 @@ def exit_code(diagnostics: Collection[Diagnostic], *, strict: bool = False) -> i
     return EXIT_FINDINGS if any(d.severity >= threshold for d in diagnostics) else EXIT_OK
 
 
-def serialize_manifest(content: Mapping[str, Any]) -> bytes:
-    """The bytes written for a manifest: the template's key order, two-space indent, UTF-8
+def serialize_json(content: Mapping[str, Any]) -> bytes:
+    """The bytes written for a manifest or the index: key order kept, two-space indent, UTF-8
     (byte for byte what json.dumps(indent=2, ensure_ascii=False) gives, only faster)."""
     try:
         return orjson.dumps(content, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
@@ -152,7 +152,7 @@ class GenerateResult:
 
     def files(self) -> dict[str, bytes]:
         files = {m.path: m.data for m in self.manifests}
-        files[INDEX_NAME] = (json.dumps(self.index(), indent=2) + "\n").encode("utf-8")
+        files[INDEX_NAME] = serialize_json(self.index())
         return files
 
 
@@ -183,7 +183,7 @@ def _render_range(bounds: tuple[int, int]) -> list[tuple[int, bytes, list[Diagno
     for index in range(*bounds):
         device = plan.devices[index]
         rendered = renderer.render(device, plan)
-        data = serialize_manifest(rendered.content)
+        data = serialize_json(rendered.content)
         # Lines are those of the bytes written, located only if a finding needs them.
         value_at, key_at = json_locators(data.decode("utf-8"))
         name = job.manifest_file(manifest_path(device))
