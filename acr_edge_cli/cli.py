@@ -201,6 +201,14 @@ def validate(
     ] = ReportFormat.text,
     strict: StrictOption = False,
     disable: DisableOption = None,
+    nginx: Annotated[
+        bool,
+        typer.Option(
+            "--nginx",
+            help="Also run `nginx -t` on the configuration each API proxy would run "
+            "(needs nginx and openssl; skipped with a note otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Check hierarchy files and manifests offline: JSON Schemas and every rule.
 
@@ -216,6 +224,16 @@ def validate(
     with _reported_errors(fmt):
         disabled = _check_disabled(disable or [])
         result = pipeline.validate_paths(paths, environ=os.environ, disabled=disabled)
+        if nginx:
+            from acr_edge_cli.proxyconfig import nginx_binary
+
+            binary = nginx_binary()
+            if binary is None:
+                typer.echo("note: nginx is not installed; --nginx checks skipped", err=True)
+            else:
+                result.diagnostics = sorted(
+                    result.diagnostics + pipeline.check_proxies_with_nginx(result, binary)
+                )
     diagnostics = result.diagnostics
     files = len(result.files)
     if fmt == "json":

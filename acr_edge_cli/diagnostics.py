@@ -45,7 +45,7 @@ def to_dotted(path: Sequence[PathPart]) -> str:
     return text
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
     """A finding: where it is (file, pointer, line, column), what it is and how bad."""
 
@@ -56,6 +56,21 @@ class Diagnostic:
     severity: Severity
     message: str
     pointer: str = ""
+
+    def _sort_key(self) -> tuple[str, int, int, str, int, str, str]:
+        # By place in the file; a finding without a line comes first in its file.
+        return (
+            self.file,
+            self.line or 0,
+            self.column or 0,
+            self.rule,
+            -self.severity,
+            self.message,
+            self.pointer,
+        )
+
+    def __lt__(self, other: Diagnostic) -> bool:
+        return self._sort_key() < other._sort_key()
 
     def one_line(self) -> str:
         """`file:line:col: severity: message [rule]`, the form compilers and editors read."""

@@ -279,6 +279,8 @@ def write_generated(result: GenerateResult, out: Path, *, force: bool = False) -
 class ValidateResult:
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: (file, manifest content, parent host) of the manifests whose proxy nginx should check
+    proxies: list[tuple[str, Any, str | None]] = field(default_factory=list)
 
 
 def _kind(path: Path, document: SourceDocument) -> str:
@@ -295,15 +297,24 @@ def _kind(path: Path, document: SourceDocument) -> str:
 
 
 def _validate_hierarchy(
-    document: SourceDocument, environ: Mapping[str, str], disabled: Collection[str]
-) -> list[Diagnostic]:
+    document: SourceDocument,
+    environ: Mapping[str, str],
+    disabled: Collection[str],
+    result: ValidateResult,
+) -> None:
     loaded = read_hierarchy(document, environ=environ)
     display = document.path
-    diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
-    _, manifest_findings = render_manifests(
+    result.diagnostics.extend(
+        engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+    )
+    manifests, manifest_findings = render_manifests(
         loaded, manifest_file=lambda relative: f"{display}#{relative}", disabled=disabled
     )
-    return diagnostics + manifest_findings
+    result.diagnostics.extend(manifest_findings)
+    for manifest in manifests:
+        parent = manifest.device.parent
+        host = (parent.device.hostname or parent.id) if parent else None
+        result.proxies.append((f"{display}#{manifest.path}", orjson.loads(manifest.data), host))
 
 
 def _read_index(folder: Path) -> SourceDocument | None:
@@ -334,6 +345,7 @@ def _validate_output(
             result.diagnostics.extend(error.diagnostics)
             continue
         result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+        result.proxies.append((str(path), document.data, entry.get("parent")))
         devices.append(
             OutputDevice(
                 id=str(entry.get("id")),
@@ -378,8 +390,11 @@ def validate_paths(
                 configurations.append(document)  # checked together: one hub's set
             elif kind == "manifest":
                 result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+                # a lower-layer manifest names no parent: edgeAgent would fill it in
+                lower = "$upstream" in path.read_text(encoding="utf-8", errors="replace")
+                result.proxies.append((display, document.data, "parent.invalid" if lower else None))
             else:
-                result.diagnostics.extend(_validate_hierarchy(document, environ, disabled))
+                _validate_hierarchy(document, environ, disabled, result)
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
     for position, document in enumerate(configurations):
@@ -390,3 +405,26 @@ def validate_paths(
         )
     result.diagnostics.sort()
     return result
+
+
+def check_proxies_with_nginx(result: ValidateResult, nginx: str) -> list[Diagnostic]:
+    """`nginx -t` on the configuration each checked manifest's API proxy would run."""
+    from acr_edge_cli.proxyconfig import check_with_nginx, proxy_settings, render_nginx_config
+
+    findings = []
+    for file, content, parent in result.proxies:
+        settings = proxy_settings(content) if isinstance(content, dict) else None
+        if settings is None:
+            continue
+        check = check_with_nginx(render_nginx_config(settings, parent_hostname=parent), nginx)
+        if not check.ok:
+            findings.append(
+                Diagnostic(
+                    file, None, None, "nginx", Severity.ERROR,
+                    f"{settings.module_name}: nginx -t refuses the proxy configuration: "
+                    + " ".join(check.output.split()),
+                    pointer="/modulesContent/$edgeAgent/properties.desired/modules/"
+                    + settings.module_name,
+                )
+            )  # fmt: skip
+    return findings

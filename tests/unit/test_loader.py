@@ -82,3 +82,11 @@ def test_json_and_yaml_give_the_same_data() -> None:
     assert (
         parse_json(json.dumps(data), "f.json").data == parse_yaml(json.dumps(data), "f.yaml").data
     )
+
+
+def test_findings_with_and_without_lines_sort_together() -> None:
+    from acr_edge_cli.diagnostics import Diagnostic, Severity
+
+    located = Diagnostic("f.json", 3, 1, "schema", Severity.ERROR, "x")
+    unlocated = Diagnostic("f.json", None, None, "nginx", Severity.ERROR, "y")
+    assert sorted([located, unlocated]) == [unlocated, located]

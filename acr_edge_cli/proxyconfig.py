@@ -1,0 +1,195 @@
+"""The nginx configuration an API proxy module will run, from its manifest settings.
+
+The proxy turns a template into nginx.conf in three steps, reproduced here with its quirks
+(shared/research facts §3.2, from the module's config parser):
+
+1. every `${VAR}` is replaced: reserved values first, then the module's environment, then
+   built-in defaults, then "0";
+2. every `boolean_expression[...]` is evaluated to 1 or 0: `&(a,b)`, `|(a,b)`, `!(a)`, where
+   a value of more than one character is 1, "0" is 0, and a single other character is
+   dropped;
+3. every block `#if_tag 0` ... `#endif_tag 0` is removed, non-greedily. Nothing else is:
+   the documented `#if_tag !${VAR}` reads `#if_tag !0` after step 1 and stays, so both
+   branches of such a pair end up in the configuration.
+
+The template is the module twin's `proxy_config` (base64) when the manifest sets one, else
+acr-edge's model of the default configuration (templates/nginx/api-proxy.conf).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from acr_edge_cli import resources
+
+#: Values the proxy sets itself; a module environment cannot override them.
+RESERVED = {"TOKEN_VALIDITY_MINUTES": "30", "TOKEN_SERVER_PORT": "6001"}
+#: Built-in defaults, used when the module's environment does not set them.
+DEFAULTS = {"NGINX_DEFAULT_PORT": "8000", "NGINX_DEFAULT_TLS": "TLSv1.2"}
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_EXPRESSION = re.compile(r"boolean_expression\[([^\]]*)\]")
+_FALSE_BLOCK = re.compile(r"#if_tag 0((.|\n)*?)#endif_tag 0")
+_LOG_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """What a manifest says about its API proxy module."""
+
+    module_name: str
+    env: dict[str, str]
+    template: str | None  # the decoded proxy_config, if the twin sets one
+
+
+def proxy_settings(manifest: Mapping[str, Any]) -> ProxySettings | None:
+    """The API proxy of a manifest (by image or NGINX_DEFAULT_PORT), or None."""
+    content = manifest.get("modulesContent", {})
+    desired = content.get("$edgeAgent", {}).get("properties.desired", {})
+    for name, module in (desired.get("modules") or {}).items():
+        env = {
+            key: str(entry.get("value"))
+            for key, entry in (module.get("env") or {}).items()
+            if isinstance(entry, dict)
+        }
+        image = str(module.get("settings", {}).get("image", ""))
+        if "azureiotedge-api-proxy" not in image and "NGINX_DEFAULT_PORT" not in env:
+            continue
+        twin = content.get(name, {}).get("properties.desired", {})
+        template = None
+        if isinstance(twin.get("proxy_config"), str):
+            try:
+                template = base64.b64decode(twin["proxy_config"], validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                template = None  # proxy-config-invalid reports it
+        return ProxySettings(name, env, template)
+    return None
+
+
+def default_template() -> str:
+    return (resources.templates_dir() / "nginx" / "api-proxy.conf").read_text(encoding="utf-8")
+
+
+def _truth(value: str) -> bool | None:
+    """A value inside boolean_expression: None where the proxy drops it."""
+    value = value.strip()
+    if value == "0":
+        return False
+    if len(value) > 1:
+        return True
+    return None
+
+
+def _evaluate(text: str) -> bool:
+    """Evaluate `&(..)`, `|(..)`, `!(..)` over substituted values (prefix notation)."""
+    position = 0
+
+    def expression() -> bool | None:
+        nonlocal position
+        operator = text[position : position + 1]
+        if operator in ("&", "|", "!") and text[position + 1 : position + 2] == "(":
+            position += 2
+            arguments: list[bool] = []
+            while position < len(text) and text[position] != ")":
+                argument = expression()
+                if argument is not None:
+                    arguments.append(argument)
+                if position < len(text) and text[position] == ",":
+                    position += 1
+            position += 1  # the closing parenthesis
+            if operator == "&":
+                return all(arguments)
+            if operator == "|":
+                return any(arguments)
+            return not any(arguments)
+        end = position
+        while end < len(text) and text[end] not in ",)":
+            end += 1
+        token = text[position:end]
+        position = end
+        return _truth(token)
+
+    return bool(expression())
+
+
+def substitute(template: str, env: Mapping[str, str]) -> str:
+    """Steps 1 and 2: variables, then boolean expressions."""
+
+    def value_of(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in RESERVED:
+            return RESERVED[name]
+        if name in env:
+            return env[name]
+        return DEFAULTS.get(name, "0")
+
+    text = _VARIABLE.sub(value_of, template)
+    return _EXPRESSION.sub(lambda m: "1" if _evaluate(m.group(1)) else "0", text)
+
+
+def render_nginx_config(settings: ProxySettings, *, parent_hostname: str | None = None) -> str:
+    """The nginx.conf the proxy would run. edgeAgent sets IOTEDGE_PARENTHOSTNAME (on child
+    devices) and IOTEDGE_MODULEID; they are added here the same way."""
+    env = dict(settings.env)
+    env["IOTEDGE_MODULEID"] = settings.module_name
+    if parent_hostname:
+        env["IOTEDGE_PARENTHOSTNAME"] = parent_hostname
+    template = settings.template if settings.template is not None else default_template()
+    return _FALSE_BLOCK.sub("", substitute(template, env))
+
+
+# --- nginx -t ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NginxCheck:
+    ok: bool
+    output: str
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).is_file()), None
+    )
+
+
+def _self_signed(folder: Path) -> None:
+    """Throw-away certificate files where the proxy keeps its workload-API certificates."""
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=acr-edge-nginx-check",
+            "-keyout", str(folder / "private_key_server.pem"),
+            "-out", str(folder / "server.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    shutil.copy(folder / "server.crt", folder / "trustedCA.crt")
+
+
+def check_with_nginx(config: str, nginx: str) -> NginxCheck:
+    """`nginx -t` on a configuration, in a scratch folder holding stand-in certificates."""
+    with tempfile.TemporaryDirectory(prefix="acr-edge-nginx-") as scratch:
+        folder = Path(scratch)
+        _self_signed(folder)
+        (folder / "nginx.conf").write_text(config, encoding="utf-8")
+        result = subprocess.run(
+            [nginx, "-t", "-q", "-p", f"{folder}/", "-c", "nginx.conf", "-e", "stderr"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    output = (result.stdout + result.stderr).replace(f"{folder}/", "")
+    # keep what nginx says, not when or which process said it
+    output = _LOG_PREFIX.sub("", output)
+    return NginxCheck(result.returncode == 0, output.strip())
