@@ -393,7 +393,7 @@ def test_a_wrong_route_address_breaks_the_pulls(fleet_for: Any, tmp_path: Path) 
         env = _modules(manifests["top-layer"])["IoTEdgeAPIProxy"]["env"]
         env["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = "connectedRegistry:8080"  # the old sample's
 
-    fleet, index, manifests = fleet_for("two-layer.yaml", wrong_route)
+    fleet, _, _ = fleet_for("two-layer.yaml", wrong_route)
     status, _ = _get(f"https://{fleet.address['top-layer']}:{PROXY_PORT}/v2/", fleet)
     assert status == 502
     layout = tmp_path / "image"
