@@ -342,3 +342,37 @@ def test_real_process_exit_codes_and_no_traceback(workdir: Path) -> None:
     )
     assert _run("validate", "two-layer.yaml", cwd=workdir).returncode == 0
     assert _run("generate", cwd=workdir).returncode == 2  # usage: missing argument
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
+    reason="needs nginx (apt-get install nginx)",
+)
+def test_validate_nginx_runs_nginx_on_each_proxy(
+    workdir: Path, cli: Callable[..., CliResult]
+) -> None:
+    import base64
+
+    assert cli("generate", "factory-isa95.yaml", "-o", "out").exit_code == 0
+    assert cli("validate", "out", "--nginx").exit_code == 0
+    path = Path("out/layer-1/plant-site-ops/deployment.json")
+    manifest = json.loads(path.read_text())
+    broken = "events {}\nhttp { server { listen ${NGINX_DEFAULT_PORT}; proxy_pas x; } }\n"
+    manifest["modulesContent"]["IoTEdgeAPIProxy"] = {
+        "properties.desired": {"proxy_config": base64.b64encode(broken.encode()).decode()}
+    }
+    path.write_text(json.dumps(manifest, indent=2))
+    result = cli("validate", "out", "--nginx", "--format", "json")
+    assert result.exit_code == 1
+    (finding,) = [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "nginx"]
+    assert finding["file"] == str(path)
+    assert 'unknown directive "proxy_pas"' in finding["message"]
+
+
+def test_validate_nginx_without_nginx_says_so(
+    workdir: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("acr_edge_cli.proxyconfig.nginx_binary", lambda: None)
+    result = cli("validate", "two-layer.yaml", "--nginx")
+    assert result.exit_code == 0
+    assert result.stderr == "note: nginx is not installed; --nginx checks skipped\n"
