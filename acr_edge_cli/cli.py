@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from acr_edge_cli import __version__
-from acr_edge_cli.errors import EXIT_INPUT, AcrEdgeError, InputError
+from acr_edge_cli.errors import EXIT_INPUT, AcrEdgeError, InputError, UsageError
 
 app = typer.Typer(
     name="acr-edge",
@@ -248,6 +248,89 @@ def validate(
         reporting.print_diagnostics(console, diagnostics, _explain)
         console.print(reporting.summary_line(diagnostics, files))
     raise typer.Exit(pipeline.exit_code(diagnostics, strict=strict))
+
+
+@app.command()
+def deploy(
+    out: Annotated[Path, typer.Argument(help="A folder written by `acr-edge generate`.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Change nothing: show what would change per device.")
+    ] = False,
+    device: Annotated[
+        list[str] | None,
+        typer.Option("--device", metavar="ID", help="Deploy only this device (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Report format.")
+    ] = TextOrJson.text,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", min=1, max=64, help="Devices deployed at once, per layer."),
+    ] = 16,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.1, help="At most this many IoT Hub calls a second.")
+    ] = 200.0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Apply devices whose twins already match too.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before applying.")] = False,
+    connection_string_env: Annotated[
+        str,
+        typer.Option(
+            "--connection-string-env",
+            metavar="NAME",
+            help="Environment variable holding the IoT Hub connection string.",
+        ),
+    ] = "IOTHUB_CONNECTION_STRING",
+    hub: Annotated[
+        str | None,
+        typer.Option(
+            "--hub", metavar="HOST", help="Sign in with Microsoft Entra ID to this IoT Hub host."
+        ),
+    ] = None,
+) -> None:
+    """Apply a generated folder through the IoT Hub service SDK, parents first.
+
+    Secrets (${NAME}) are read from the environment; unchanged devices are skipped.
+    Examples:
+
+        IOTHUB_CONNECTION_STRING=... acr-edge deploy out --dry-run
+
+        acr-edge deploy out --hub contoso-hub.azure-devices.net --yes
+    """
+    from acr_edge_cli import deploy as deployment
+    from acr_edge_cli import reporting
+
+    fmt = output_format.value
+    with _reported_errors(fmt):
+        targets = deployment.load_targets(out, os.environ, device or [])
+        connection_string = None if hub else os.environ.get(connection_string_env)
+        if hub is None and not connection_string:
+            raise UsageError(
+                f"set the IoT Hub connection string in {connection_string_env}, or sign in "
+                "with --hub HOST"
+            )
+        if not (dry_run or yes) and sys.stdin.isatty() and sys.stdout.isatty():
+            typer.confirm(f"Apply {len(targets)} device manifests?", abort=True)
+        client = deployment.HubClient(connection_string=connection_string, hub_host=hub, rate=rate)
+        console = reporting.make_console(stderr=fmt == "json")
+        layers: dict[int, int] = {}
+        for target in targets:
+            layers[target.layer] = layers.get(target.layer, 0) + 1
+        with reporting.DeployProgress(console, layers) as progress:
+            result = deployment.deploy(
+                targets,
+                client,
+                dry_run=dry_run,
+                force=force,
+                concurrency=concurrency,
+                on_outcome=lambda outcome: progress.advance(outcome.layer),
+            )
+    if fmt == "json":
+        typer.echo(reporting.deploy_json(result))
+    else:
+        reporting.print_deploy_result(reporting.make_console(), result)
+    raise typer.Exit(1 if result.failed else 0)
 
 
 @app.command("rules")

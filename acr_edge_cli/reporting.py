@@ -203,3 +203,79 @@ def print_rule_explanations(console: Console, rules: Sequence[Any]) -> None:
         console.print(Text(f"{rule.name} ({rule.severity.label})", style="bold"))
         console.print(Text(f"  {rule.explanation}"))
         console.print()
+
+
+_STATE_STYLE = {
+    "applied": "green",
+    "unchanged": "dim",
+    "changed": "yellow",
+    "new": "cyan",
+    "failed": "bold red",
+    "skipped": "red",
+}
+
+
+class DeployProgress:
+    """A progress bar per layer while a deployment runs (only on a terminal)."""
+
+    def __init__(self, console: Console, layers: dict[int, int]) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("layer {task.fields[layer]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self.tasks = {
+            layer: self.progress.add_task("", total=count, layer=layer)
+            for layer, count in sorted(layers.items())
+        }
+
+    def __enter__(self) -> DeployProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def advance(self, layer: int) -> None:
+        self.progress.advance(self.tasks[layer])
+
+
+def print_deploy_result(console: Console, result: Any) -> None:
+    """One row per device that did not simply succeed, the diffs of a dry run, a summary."""
+    for outcome in result.outcomes:
+        if result.dry_run and outcome.diff:
+            console.print(Text(f"{outcome.id}: {outcome.state}", style=_STATE_STYLE[outcome.state]))
+            console.print(Text(outcome.diff.rstrip("\n")))
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    for column in ("device", "layer", "state", "calls", "detail"):
+        table.add_column(column)
+    for outcome in result.outcomes:
+        table.add_row(
+            outcome.id,
+            str(outcome.layer),
+            Text(outcome.state, style=_STATE_STYLE[outcome.state]),
+            str(outcome.attempts),
+            outcome.message,
+        )
+    console.print(table)
+    counts = {state: n for state, n in result.counts().items() if n}
+    prefix = "dry run: " if result.dry_run else ""
+    console.print(prefix + ", ".join(f"{n} {state}" for state, n in counts.items()))
+
+
+def deploy_json(result: Any) -> str:
+    return json.dumps(
+        {
+            "version": 1,
+            "dry_run": result.dry_run,
+            "devices": [o.to_json() for o in result.outcomes],
+            "summary": result.counts(),
+        },
+        indent=2,
+        ensure_ascii=False,
+    )

@@ -1,0 +1,246 @@
+"""`acr-edge deploy` against a local IoT Hub that speaks the real protocol, driven through
+the real azure-iot-hub SDK over TLS (tests/iothub)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acr_edge_cli.pipeline import generate, write_generated
+from tests.conftest import EXAMPLES, SECRETS, CliResult
+from tests.iothub.server import Faults, RunningHub, running_hub
+
+PARENTS = {
+    "plant-dmz": None,
+    "plant-site-ops": "plant-dmz",
+    "line-1-controller": "plant-site-ops",
+    "line-2-controller": "plant-site-ops",
+}
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    folder = tmp_path / "out"
+    write_generated(
+        generate(EXAMPLES / "factory-isa95.yaml", output=str(folder), environ={}), folder
+    )
+    return folder
+
+
+@pytest.fixture
+def hub_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secrets_env: dict[str, str]
+) -> Iterator[Callable[..., RunningHub]]:
+    stack: list[Any] = []
+
+    def start(
+        faults: Faults | None = None, register: dict[str, str | None] = PARENTS
+    ) -> RunningHub:
+        context = running_hub(tmp_path, faults)
+        running = context.__enter__()
+        stack.append(context)
+        for device, parent in register.items():
+            running.hub.add_device(device, parent=parent)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(running.ca_file))
+        monkeypatch.setenv("IOTHUB_CONNECTION_STRING", running.connection_string)
+        return running
+
+    yield start
+    for context in stack:
+        context.__exit__(None, None, None)
+
+
+def _expected_desired(out: Path, device: str) -> dict[str, Any]:
+    index = json.loads((out / "index.json").read_text())
+    path = next(d["manifest"] for d in index["devices"] if d["id"] == device)
+    text = (out / path).read_text()
+    for name, value in SECRETS.items():
+        text = text.replace("${" + name + "}", value)
+    content = json.loads(text)["modulesContent"]
+    return {module: twin["properties.desired"] for module, twin in content.items()}
+
+
+def _assert_final_state(running: RunningHub, out: Path) -> None:
+    for device in PARENTS:
+        for module, desired in _expected_desired(out, device).items():
+            assert running.hub.desired(device, module) == desired, (device, module)
+
+
+def _applies(running: RunningHub) -> list[str]:
+    return [
+        path.split("/")[2]
+        for method, path, status in running.hub.requests
+        if method == "POST" and path.endswith("applyConfigurationContent") and status == 204
+    ]
+
+
+def test_three_layers_applied_parents_first_then_nothing_to_do(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    result = cli("deploy", out, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert [(d["id"], d["state"]) for d in report["devices"]] == [
+        (device, "applied") for device in PARENTS
+    ]
+    order = _applies(running)
+    assert order[0] == "plant-dmz" and order[1] == "plant-site-ops"
+    assert sorted(order[2:]) == ["line-1-controller", "line-2-controller"]
+    _assert_final_state(running, out)
+
+    again = cli("deploy", out, "--yes", "--format", "json")
+    assert again.exit_code == 0
+    assert {d["state"] for d in json.loads(again.stdout)["devices"]} == {"unchanged"}
+    assert len(_applies(running)) == 4  # nothing sent the second time
+
+
+def test_dry_run_shows_the_diff_and_changes_nothing(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    assert cli("deploy", out, "--yes").exit_code == 0
+    manifest = out / "layer-2/line-2-controller/deployment.json"
+    text = manifest.read_text().replace("opc-publisher:2.9.10", "opc-publisher:2.9.11")
+    manifest.write_text(text)
+    result = cli("deploy", out, "--dry-run", "--format", "json")
+    assert result.exit_code == 0
+    devices = {d["id"]: d for d in json.loads(result.stdout)["devices"]}
+    assert {d: devices[d]["state"] for d in PARENTS} == {
+        "plant-dmz": "unchanged",
+        "plant-site-ops": "unchanged",
+        "line-1-controller": "unchanged",
+        "line-2-controller": "changed",
+    }
+    diff = devices["line-2-controller"]["diff"]
+    assert diff.startswith("--- hub/$edgeAgent\n+++ manifest/$edgeAgent\n")
+    changed = [line for line in diff.splitlines() if line[:1] in "+-" and "image" in line]
+    assert changed == [
+        '-        "image": "$upstream:8000/industrial-iot/opc-publisher:2.9.10"',
+        '+        "image": "$upstream:8000/industrial-iot/opc-publisher:2.9.11"',
+    ]
+    assert len(_applies(running)) == 4
+
+    text_report = cli("deploy", out, "--dry-run")
+    assert "line-2-controller: changed" in text_report.stdout
+    assert "dry run: 3 unchanged, 1 changed" in text_report.stdout
+
+
+def test_a_new_hub_shows_every_device_as_new_in_a_dry_run(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    hub_for()
+    report = json.loads(cli("deploy", out, "--dry-run", "--format", "json").stdout)
+    assert report["summary"]["new"] == 4
+
+
+def test_twenty_percent_faults_still_apply_every_device_once(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for(Faults(rate=0.2, seed=7))
+    result = cli("deploy", out, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    assert {d["state"] for d in json.loads(result.stdout)["devices"]} == {"applied"}
+    faults = [status for _, _, status in running.hub.requests if status in (0, 429, 503)]
+    assert faults, "the run should have met injected faults"
+    assert dict(running.hub.applied) == dict.fromkeys(PARENTS, 1)
+    _assert_final_state(running, out)
+
+
+def test_a_missing_device_fails_only_its_subtree(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    registered = {"plant-dmz": None}  # plant-site-ops and its children are not registered
+    running = hub_for(register=registered)
+    result = cli("deploy", out, "--yes", "--format", "json")
+    assert result.exit_code == 1
+    devices = {d["id"]: d for d in json.loads(result.stdout)["devices"]}
+    assert devices["plant-dmz"]["state"] == "applied"
+    assert devices["plant-site-ops"]["state"] == "failed"
+    assert devices["plant-site-ops"]["message"] == (
+        "device 'plant-site-ops' is not registered in IoT Hub; create it: az iot hub "
+        "device-identity create --device-id plant-site-ops --edge-enabled"
+    )
+    assert devices["line-1-controller"]["state"] == "skipped"
+    assert _applies(running) == ["plant-dmz"]
+
+
+def test_a_wrong_parent_is_reported_with_the_fix(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    wrong = {**PARENTS, "line-2-controller": "plant-dmz"}
+    hub_for(register=wrong)
+    result = cli("deploy", out, "--yes", "--format", "json")
+    assert result.exit_code == 1
+    (failed,) = [d for d in json.loads(result.stdout)["devices"] if d["state"] == "failed"]
+    assert failed["message"] == (
+        "device 'line-2-controller' does not have 'plant-site-ops' as its parent in IoT Hub; "
+        "set it: az iot hub device-identity parent set --device-id line-2-controller "
+        "--parent-device-id plant-site-ops"
+    )
+
+
+def test_wrong_credentials_exit_3_with_one_line(
+    out: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = hub_for()
+    wrong = running.connection_string.rsplit("=", 2)[0] + "=" + "A" * 43 + "="
+    monkeypatch.setenv("IOTHUB_CONNECTION_STRING", wrong)
+    result = cli("deploy", out, "--yes")
+    assert result.exit_code == 3
+    assert result.stderr == "error: IoT Hub refused the credentials (401 Unauthorized)\n"
+    assert _applies(running) == []
+
+
+def test_unset_secrets_stop_the_run_before_any_call(
+    out: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = hub_for()
+    monkeypatch.delenv("PLANT_DMZ_SYNC_TOKEN_PASSWORD")
+    monkeypatch.delenv("LINE_CONTROLLERS_TOKEN_PASSWORD")
+    result = cli("deploy", out, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{out}/layer-0/plant-dmz/deployment.json: error: environment variable "
+        "PLANT_DMZ_SYNC_TOKEN_PASSWORD is not set (referenced as ${PLANT_DMZ_SYNC_TOKEN_PASSWORD})",
+        f"{out}/layer-2/line-1-controller/deployment.json: error: environment variable "
+        "LINE_CONTROLLERS_TOKEN_PASSWORD is not set (referenced as ${LINE_CONTROLLERS_TOKEN_PASSWORD})",
+        f"{out}/layer-2/line-2-controller/deployment.json: error: environment variable "
+        "LINE_CONTROLLERS_TOKEN_PASSWORD is not set (referenced as ${LINE_CONTROLLERS_TOKEN_PASSWORD})",
+    ]
+    assert running.hub.requests == []
+
+
+def test_no_secret_appears_in_any_output(
+    out: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = hub_for()
+    outputs = []
+    first = cli("deploy", out, "--yes")
+    outputs.append(first.stdout + first.stderr)
+    # rotate every secret, so that a dry run diffs old and new values
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value + "-rotated")
+    for fmt in ("text", "json"):
+        dry = cli("deploy", out, "--dry-run", "--format", fmt)
+        assert dry.exit_code == 0
+        outputs.append(dry.stdout + dry.stderr)
+    assert "changed" in outputs[-1]
+    key = running.connection_string.split("SharedAccessKey=")[1]
+    combined = "\n".join(outputs)
+    for secret in [*SECRETS.values(), key]:
+        assert secret not in combined
+    assert "SyncTokenPassword=********#" in combined  # masked, but the change shows
