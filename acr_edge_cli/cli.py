@@ -39,6 +39,11 @@ class TextOrJson(str, Enum):
     json = "json"
 
 
+class OutputKind(str, Enum):
+    manifests = "manifests"
+    configurations = "configurations"
+
+
 class ReportFormat(str, Enum):
     text = "text"
     json = "json"
@@ -136,6 +141,14 @@ def generate(
         bool, typer.Option("--force", help="Replace OUT even if acr-edge did not write it.")
     ] = False,
     disable: DisableOption = None,
+    kind: Annotated[
+        OutputKind,
+        typer.Option(
+            "--as",
+            help="manifests: one deployment.json per device; configurations: IoT Hub automatic "
+            "deployments (a base per layer, layered ones for what differs) in OUT/configurations/.",
+        ),
+    ] = OutputKind.manifests,
 ) -> None:
     """Render one deployment.json per device into OUT/layer-<N>/<device>/.
 
@@ -155,11 +168,12 @@ def generate(
             inline_secrets=inline_secrets,
             templates=templates,
             disabled=disabled,
+            as_configurations=kind is OutputKind.configurations,
         )
         code = pipeline.exit_code(result.diagnostics, strict=strict)
         if code == 0:
             pipeline.write_generated(result, out, force=force)
-    files = 1 + len(result.manifests)
+    files = 1 + (len(result.configurations) or len(result.manifests))
     if fmt == "json":
         typer.echo(
             reporting.json_report(
@@ -173,7 +187,13 @@ def generate(
     else:
         console = reporting.make_console()
         reporting.print_diagnostics(console, result.diagnostics, _explain)
-        if code == 0:
+        if code == 0 and result.as_configurations:
+            console.print(
+                f"wrote {len(result.configurations)} deployments for {len(result.manifests)} "
+                f"devices to {out}/configurations/; "
+                f"{reporting.summary_line(result.diagnostics, files)}"
+            )
+        elif code == 0:
             layers = sorted({m.device.layer for m in result.manifests})
             per_layer = ", ".join(
                 f"layer-{n}: {sum(1 for m in result.manifests if m.device.layer == n)}"
@@ -303,7 +323,10 @@ def deploy(
 
     fmt = output_format.value
     with _reported_errors(fmt):
-        targets = deployment.load_targets(out, os.environ, device or [])
+        at_scale = deployment.load_configurations(out, os.environ)
+        targets = (
+            at_scale.devices if at_scale else deployment.load_targets(out, os.environ, device or [])
+        )
         connection_string = None if hub else os.environ.get(connection_string_env)
         if hub is None and not connection_string:
             raise UsageError(
@@ -317,15 +340,20 @@ def deploy(
         layers: dict[int, int] = {}
         for target in targets:
             layers[target.layer] = layers.get(target.layer, 0) + 1
-        with reporting.DeployProgress(console, layers) as progress:
-            result = deployment.deploy(
-                targets,
-                client,
-                dry_run=dry_run,
-                force=force,
-                concurrency=concurrency,
-                on_outcome=lambda outcome: progress.advance(outcome.layer),
+        if at_scale is not None:
+            result = deployment.deploy_configurations(
+                at_scale, client, dry_run=dry_run, concurrency=concurrency
             )
+        else:
+            with reporting.DeployProgress(console, layers) as progress:
+                result = deployment.deploy(
+                    targets,
+                    client,
+                    dry_run=dry_run,
+                    force=force,
+                    concurrency=concurrency,
+                    on_outcome=lambda outcome: progress.advance(outcome.layer),
+                )
     if fmt == "json":
         typer.echo(reporting.deploy_json(result))
     else:

@@ -28,7 +28,19 @@ from acr_edge_cli.loader import load_file
 from acr_edge_cli.output import INDEX_NAME
 from acr_edge_cli.references import REFERENCE, substitute
 
-STATES = ("applied", "unchanged", "changed", "new", "failed", "skipped")
+STATES = (
+    "applied",
+    "unchanged",
+    "changed",
+    "new",
+    "failed",
+    "skipped",
+    # at-scale mode: device tags and automatic deployments
+    "tagged",
+    "created",
+    "updated",
+    "removed",
+)
 
 
 class HubError(AcrEdgeError):
@@ -340,6 +352,67 @@ class HubClient:
         desired = (twin.properties.desired or {}) if twin.properties else {}
         return {k: v for k, v in desired.items() if not k.startswith("$")}, attempts
 
+    def tags(self, device_id: str) -> dict[str, Any]:
+        twin, _ = self.call(lambda: self.registry.get_twin(device_id))
+        return dict(twin.tags or {})
+
+    def set_tags(self, device_id: str, tags: dict[str, Any]) -> None:
+        from azure.iot.hub.models import Twin
+
+        self.call(lambda: self.registry.update_twin(device_id, Twin(tags=tags), "*"))
+
+    def configurations(self) -> list[dict[str, Any]]:
+        found, _ = self.call(lambda: self.configuration.get_configurations())
+        return [
+            {
+                "id": c.id,
+                "etag": c.etag,
+                "labels": dict(c.labels or {}),
+                "priority": c.priority,
+                "targetCondition": c.target_condition,
+                "metrics": dict((c.metrics.queries if c.metrics else None) or {}),
+            }
+            for c in found
+        ]
+
+    def condition_error(self, condition: str, metrics: dict[str, str]) -> str:
+        from azure.iot.hub.models import ConfigurationQueriesTestInput
+
+        query = ConfigurationQueriesTestInput(
+            target_condition=condition, custom_metric_queries=metrics
+        )
+        answer, _ = self.call(lambda: self.configuration.test_configuration_queries(query))
+        errors = [answer.target_condition_error or ""]
+        errors += [f"{k}: {v}" for k, v in (answer.custom_metric_query_errors or {}).items() if v]
+        return "; ".join(e for e in errors if e)
+
+    def _configuration_model(self, document: dict[str, Any], identifier: str) -> Any:
+        from azure.iot.hub.models import Configuration, ConfigurationContent, ConfigurationMetrics
+
+        return Configuration(
+            id=identifier,
+            schema_version=document.get("schemaVersion", "1.0"),
+            labels=document.get("labels"),
+            content=ConfigurationContent(modules_content=document["content"]["modulesContent"]),
+            target_condition=document.get("targetCondition", ""),
+            priority=document.get("priority", 0),
+            metrics=ConfigurationMetrics(queries=document.get("metrics", {}).get("queries")),
+        )
+
+    def create_configuration(self, document: dict[str, Any], identifier: str) -> None:
+        model = self._configuration_model(document, identifier)
+        self.call(lambda: self.configuration.create_configuration(model))
+
+    def update_configuration(self, document: dict[str, Any], identifier: str, etag: str) -> None:
+        model = self._configuration_model(document, identifier)
+        # The SDK sends this etag unquoted, which IoT Hub does not recognise (it answers 409
+        # as for a create; Azure/azure-iot-hub-python#2): quote it here.
+        quoted = etag if etag.startswith('"') else f'"{etag}"'
+        self.call(lambda: self.configuration.update_configuration(model, quoted))
+
+    def delete_configuration(self, identifier: str) -> None:
+        self.call(lambda: self.configuration.delete_configuration(identifier))
+
     def apply(self, device_id: str, content: dict[str, Any]) -> int:
         from azure.iot.hub.models import ConfigurationContent
 
@@ -487,4 +560,149 @@ def deploy(
             list(pool.map(run, [t for t in targets if t.layer == layer]))
     order = {t.id: i for i, t in enumerate(targets)}
     result.outcomes.sort(key=lambda o: order[o.id])
+    return result
+
+
+# --- at-scale mode: automatic deployments -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigurationsPlan:
+    hierarchy: str
+    devices: list[Target]  # content: {"tags": {...}}
+    documents: list[dict[str, Any]]  # secrets resolved
+
+
+def load_configurations(out: Path, environ: Mapping[str, str]) -> ConfigurationsPlan | None:
+    """The automatic deployments of a folder written with `generate --as configurations`,
+    or None for a per-device folder."""
+    index = load_file(out / INDEX_NAME, str(out / INDEX_NAME)).data
+    if not isinstance(index, dict) or index.get("mode") != "configurations":
+        return None
+    missing: dict[str, set[str]] = {}
+    documents = []
+    for entry in index["configurations"]:
+        path = out / entry["file"]
+        unset: set[str] = set()
+        documents.append(_resolve(load_file(path, str(path)).data, environ, unset))
+        if unset:
+            missing[str(path)] = unset
+    if missing:
+        raise InputError(
+            [
+                Diagnostic(
+                    file, None, None, "input", Severity.ERROR,
+                    f"environment variable {name} is not set (referenced as ${{{name}}})",
+                )
+                for file, names in sorted(missing.items())
+                for name in sorted(names)
+            ]
+        )  # fmt: skip
+    devices = [
+        Target(
+            d["id"], d.get("parent"), int(d["layer"]), str(out / INDEX_NAME), {"tags": d["tags"]}
+        )
+        for d in index["devices"]
+    ]
+    return ConfigurationsPlan(str(index["hierarchy"]), devices, documents)
+
+
+def deploy_configurations(
+    plan: ConfigurationsPlan,
+    client: HubClient,
+    *,
+    dry_run: bool = False,
+    concurrency: int = 8,
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None,
+) -> DeployResult:
+    """Tag the devices, create the deployments that are new (under a versioned id), update
+    the settings IoT Hub lets change, and only then remove the versions they replace."""
+    from acr_edge_cli.configurations import versioned_id
+
+    result = DeployResult(dry_run)
+
+    def record(outcome: Outcome) -> None:
+        result.outcomes.append(outcome)
+        on_outcome(outcome)
+
+    problems = _preflight(plan.devices, client, concurrency)
+    for device in plan.devices:
+        if device.id in problems:
+            record(Outcome(device.id, device.layer, "failed", problems[device.id][0]))
+    for document in plan.documents:
+        metrics = document.get("metrics", {}).get("queries", {})
+        error = client.condition_error(document.get("targetCondition", ""), metrics)
+        if error:
+            record(Outcome(document["id"], -1, "failed", f"IoT Hub refuses the queries: {error}"))
+    if result.failed:
+        return result  # nothing has changed yet
+
+    existing = {c["id"]: c for c in client.configurations()}
+    prefix = f"{plan.hierarchy}-l"
+    wanted = {versioned_id(d): d for d in plan.documents}
+    ours = {i for i, c in existing.items() if c["labels"].get("hierarchy") == plan.hierarchy}
+    stale = sorted(i for i in ours if i not in wanted and i.startswith(prefix))
+    new = [i for i in wanted if i not in existing]
+    if len(existing) + len(new) > 100:
+        record(
+            Outcome(
+                plan.hierarchy, -1, "failed",
+                f"{len(existing)} deployments exist and {len(new)} are new: IoT Hub holds at "
+                "most 100 (the old versions are removed only after the new ones are in place)",
+            )
+        )  # fmt: skip
+        return result
+
+    def tag(device: Target) -> None:
+        try:
+            current = client.tags(device.id)
+            wanted_tags = device.content["tags"]
+            if all(current.get(key) == value for key, value in wanted_tags.items()):
+                record(Outcome(device.id, device.layer, "unchanged", "tags"))
+            elif dry_run:
+                record(Outcome(device.id, device.layer, "changed", "tags would be set"))
+            else:
+                client.set_tags(device.id, wanted_tags)
+                record(Outcome(device.id, device.layer, "tagged"))
+        except HubCallError as error:
+            record(Outcome(device.id, device.layer, "failed", f"IoT Hub answered {error}"))
+
+    with ThreadPoolExecutor(max(1, concurrency)) as pool:
+        list(pool.map(tag, plan.devices))
+    if result.failed:
+        return result
+
+    for identifier, document in wanted.items():
+        layer = int(document.get("labels", {}).get("layer", -1))
+        current = existing.get(identifier)
+        try:
+            if current is None:
+                if not dry_run:
+                    client.create_configuration(document, identifier)
+                record(Outcome(identifier, layer, "new" if dry_run else "created"))
+                continue
+            settings = {
+                "labels": document.get("labels", {}),
+                "priority": document.get("priority", 0),
+                "targetCondition": document.get("targetCondition", ""),
+                "metrics": document.get("metrics", {}).get("queries", {}),
+            }
+            if all(current[key] == value for key, value in settings.items()):
+                record(Outcome(identifier, layer, "unchanged"))
+            elif dry_run:
+                record(Outcome(identifier, layer, "changed", "labels, priority or target"))
+            else:
+                client.update_configuration(document, identifier, current["etag"])
+                record(Outcome(identifier, layer, "updated"))
+        except HubCallError as error:
+            record(Outcome(identifier, layer, "failed", f"IoT Hub answered {error}"))
+    if result.failed:
+        return result  # keep the old versions: the new ones are not all in place
+    for identifier in stale:
+        try:
+            if not dry_run:
+                client.delete_configuration(identifier)
+            record(Outcome(identifier, -1, "changed" if dry_run else "removed", "replaced"))
+        except HubCallError as error:
+            record(Outcome(identifier, -1, "failed", f"IoT Hub answered {error}"))
     return result

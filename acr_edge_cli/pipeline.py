@@ -132,12 +132,40 @@ class GenerateResult:
     hierarchy: Hierarchy
     manifests: tuple[GeneratedManifest, ...]
     diagnostics: tuple[Diagnostic, ...]
+    #: with --as configurations: the documents, and the twin tags that target them
+    configurations: tuple[dict[str, Any], ...] = ()
+    tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def as_configurations(self) -> bool:
+        return bool(self.configurations)
 
     def index(self) -> dict[str, Any]:
-        return {
+        header = {
             "version": 1,
             "hierarchy": self.hierarchy.name,
             "generator": f"acr-edge {__version__}",
+        }
+        if self.as_configurations:
+            return {
+                **header,
+                "mode": "configurations",
+                "devices": [
+                    {
+                        "id": m.device.id,
+                        "parent": m.device.parent.id if m.device.parent else None,
+                        "layer": m.device.layer,
+                        "tags": self.tags[m.device.id],
+                    }
+                    for m in self.manifests
+                ],
+                "configurations": [
+                    {"id": c["id"], "file": configuration_path(c), "priority": c["priority"]}
+                    for c in self.configurations
+                ],
+            }
+        return {
+            **header,
             "devices": [
                 {
                     "id": m.device.id,
@@ -151,9 +179,16 @@ class GenerateResult:
         }
 
     def files(self) -> dict[str, bytes]:
-        files = {m.path: m.data for m in self.manifests}
+        if self.as_configurations:
+            files = {configuration_path(c): serialize_json(c) for c in self.configurations}
+        else:
+            files = {m.path: m.data for m in self.manifests}
         files[INDEX_NAME] = serialize_json(self.index())
         return files
+
+
+def configuration_path(document: Mapping[str, Any]) -> str:
+    return f"configurations/{document['id']}.json"
 
 
 @dataclass(frozen=True)
@@ -252,19 +287,64 @@ def generate(
     templates: Path | None = None,
     disabled: Collection[str] = (),
     display: str | None = None,
+    as_configurations: bool = False,
 ) -> GenerateResult:
-    """Everything `generate` would write, and every finding; writes nothing."""
+    """Everything `generate` would write, and every finding; writes nothing.
+
+    With `as_configurations`, the per-device manifests are the input of IoT Hub automatic
+    deployments (configurations.py), which are what is written and checked.
+    """
     loaded = load_hierarchy(path, environ=environ, inline_secrets=inline_secrets, display=display)
     diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+    out = output.rstrip("/")
     manifests, manifest_findings = render_manifests(
         loaded,
-        manifest_file=lambda relative: f"{output.rstrip('/')}/{relative}",
+        manifest_file=(
+            (lambda relative: f"{loaded.document.path}#{relative}")
+            if as_configurations
+            else (lambda relative: f"{out}/{relative}")
+        ),
         templates=templates,
         disabled=disabled,
     )
     diagnostics.extend(manifest_findings)
+    if not as_configurations:
+        return GenerateResult(
+            loaded.document.path, loaded.hierarchy, tuple(manifests), tuple(diagnostics)
+        )
+    from acr_edge_cli.configurations import DeviceManifest, build_configurations
+
+    devices = [
+        DeviceManifest(
+            m.device.id,
+            m.device.parent.id if m.device.parent else None,
+            m.device.layer,
+            dict(m.device.device.tags),
+            orjson.loads(m.data)["modulesContent"],
+        )
+        for m in manifests
+    ]
+    documents, tags = build_configurations(loaded.hierarchy.name, devices)
+    for position, document in enumerate(documents):
+        data = serialize_json(document)
+        value_at, key_at = json_locators(data.decode("utf-8"))
+        name = f"{out}/{configuration_path(document)}"
+        diagnostics.extend(
+            engine.check_configuration(
+                SourceDocument(name, document, value_at, key_at),
+                position=position,
+                total=len(documents),
+                disabled=disabled,
+                generated=True,
+            )
+        )
     return GenerateResult(
-        loaded.document.path, loaded.hierarchy, tuple(manifests), tuple(diagnostics)
+        loaded.document.path,
+        loaded.hierarchy,
+        tuple(manifests),
+        tuple(diagnostics),
+        tuple(documents),
+        tags,
     )
 
 
@@ -323,6 +403,8 @@ def _read_index(folder: Path) -> SourceDocument | None:
     if not path.is_file():
         return None
     document = load_file(path, str(path))
+    if isinstance(document.data, dict) and document.data.get("mode") == "configurations":
+        return document  # its configuration files are checked as one hub's set
     devices = document.data.get("devices") if isinstance(document.data, dict) else None
     if not isinstance(devices, list) or not all(
         isinstance(d, dict) and isinstance(d.get("manifest"), str) for d in devices
@@ -375,7 +457,9 @@ def validate_paths(
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
             continue
-        if index is not None:
+        if index is not None and index.data.get("mode") == "configurations":
+            queue.extend(path / str(c["file"]) for c in index.data.get("configurations", []))
+        elif index is not None:
             _validate_output(path, index, result, disabled)
         else:
             queue.extend(sorted(p for p in path.rglob("*.json")))

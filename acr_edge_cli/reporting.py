@@ -212,6 +212,10 @@ _STATE_STYLE = {
     "new": "cyan",
     "failed": "bold red",
     "skipped": "red",
+    "tagged": "green",
+    "created": "green",
+    "updated": "green",
+    "removed": "yellow",
 }
 
 

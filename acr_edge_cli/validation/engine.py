@@ -47,18 +47,20 @@ def check_manifest(
     device: DevicePlan | None = None,
     hierarchy: HierarchyPlan | None = None,
     disabled: Collection[str] = (),
+    generated: bool = False,
 ) -> list[Diagnostic]:
     """Schema and manifest rules for one manifest.
 
-    For a manifest generated from a hierarchy (`device` given), rules that also check
-    hierarchies are skipped: they already reported at the hierarchy file's own lines.
+    For a manifest generated from a hierarchy (`device` given, or `generated`), rules that
+    also check hierarchies are skipped: they already reported at the hierarchy's own lines.
     """
+    generated = generated or device is not None
     context = ManifestContext(document, device, hierarchy)
     found: list[Diagnostic] = []
     for rule in ALL_RULES:
         if "manifest" not in rule.scopes or rule.name in disabled:
             continue
-        if device is not None and "hierarchy" in rule.scopes:
+        if generated and "hierarchy" in rule.scopes:
             continue
         found.extend(_diagnostics(rule, rule.check(context), document))
     return sorted(_without_schema_duplicates(found))
@@ -70,6 +72,7 @@ def check_configuration(
     position: int = 0,
     total: int = 1,
     disabled: Collection[str] = (),
+    generated: bool = False,
 ) -> list[Diagnostic]:
     """Configuration rules for one IoT Hub configuration document; a base deployment's
     content is also checked as a manifest, with pointers under /content."""
@@ -86,7 +89,7 @@ def check_configuration(
             lambda path: document.locate(("content", *path)),
             lambda path: document.locate(("content", *path), key=True),
         )
-        for diagnostic in check_manifest(inner, disabled=disabled):
+        for diagnostic in check_manifest(inner, disabled=disabled, generated=generated):
             found.append(dataclasses.replace(diagnostic, pointer="/content" + diagnostic.pointer))
     return sorted(_without_schema_duplicates(found))
 

@@ -376,3 +376,24 @@ def test_validate_nginx_without_nginx_says_so(
     result = cli("validate", "two-layer.yaml", "--nginx")
     assert result.exit_code == 0
     assert result.stderr == "note: nginx is not installed; --nginx checks skipped\n"
+
+
+def test_generate_as_configurations_then_validate_them(
+    workdir: Path, cli: Callable[..., CliResult]
+) -> None:
+    result = cli("generate", "factory-isa95.yaml", "-o", "out", "--as", "configurations")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "wrote 5 deployments for 4 devices to out/configurations/; "
+        "0 errors, 0 warnings, 1 info in 6 files"
+    )
+    index = read_json(workdir / "out" / "index.json")
+    assert index["mode"] == "configurations"
+    assert [c["priority"] for c in index["configurations"]] == [10, 10, 10, 20, 20]
+    layered = read_json(workdir / "out" / index["configurations"][3]["file"])
+    assert set(layered["content"]["modulesContent"]["$edgeAgent"]) >= {
+        "properties.desired.modules.OPCPublisher"
+    }
+    checked = cli("validate", "out", "--format", "json")
+    assert checked.exit_code == 0
+    assert json.loads(checked.stdout)["summary"]["files"] == 5

@@ -3,7 +3,9 @@ the real azure-iot-hub SDK over TLS (tests/iothub)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -244,3 +246,116 @@ def test_no_secret_appears_in_any_output(
     for secret in [*SECRETS.values(), key]:
         assert secret not in combined
     assert "SyncTokenPassword=********#" in combined  # masked, but the change shows
+
+
+# --- at-scale mode ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def at_scale(tmp_path: Path) -> Path:
+    folder = tmp_path / "configurations-out"
+    result = generate(
+        EXAMPLES / "factory-isa95.yaml", output=str(folder), environ={}, as_configurations=True
+    )
+    write_generated(result, folder)
+    return folder
+
+
+def _ours(running: RunningHub) -> list[str]:
+    return sorted(running.hub.configurations)
+
+
+def test_at_scale_tags_devices_then_creates_versioned_deployments(
+    at_scale: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    result = cli("deploy", at_scale, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["tagged"] == 4 and report["summary"]["created"] == 5
+    twin = running.hub.twins["line-1-controller"]
+    assert twin["tags"]["acredge"]["layer"] == 2 and twin["tags"]["purdue"] == "L2"
+    ids = _ours(running)
+    assert len(ids) == 5
+    assert all(
+        re.fullmatch(
+            r"contoso-plant-munich-l\d-[0-9a-f]{8}-[0-9a-f]{10}|contoso-plant-munich-l\d-base-[0-9a-f]{10}",
+            i,
+        )
+        for i in ids
+    )
+    # tags were set before the first deployment was created
+    methods = [
+        (m, p.split("/")[1])
+        for m, p, s in running.hub.requests
+        if s == 200 and m in ("PATCH", "PUT")
+    ]
+    assert methods.index(("PUT", "configurations")) > max(
+        i for i, call in enumerate(methods) if call == ("PATCH", "twins")
+    )
+    # secrets resolved in what the hub holds
+    stored = json.dumps(running.hub.configurations)
+    assert SECRETS["PLANT_DMZ_SYNC_TOKEN_PASSWORD"] in stored and "${" not in stored
+
+    again = json.loads(cli("deploy", at_scale, "--yes", "--format", "json").stdout)
+    assert {d["state"] for d in again["devices"]} == {"unchanged"}
+    assert _ours(running) == ids
+
+
+def test_at_scale_changed_content_replaces_the_deployment_after_the_new_one_exists(
+    at_scale: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = hub_for()
+    assert cli("deploy", at_scale, "--yes").exit_code == 0
+    before = _ours(running)
+    monkeypatch.setenv("PLANT_DMZ_SYNC_TOKEN_PASSWORD", "rotated-value")  # new content on layer 0
+    dry = json.loads(cli("deploy", at_scale, "--dry-run", "--format", "json").stdout)
+    assert (dry["summary"]["new"], dry["summary"]["changed"]) == (1, 1)
+    assert _ours(running) == before
+    result = json.loads(cli("deploy", at_scale, "--yes", "--format", "json").stdout)
+    states = [
+        (d["state"], d["id"].split("-l")[1][:6])
+        for d in result["devices"]
+        if d["state"] in ("created", "removed")
+    ]
+    assert states == [("created", "0-base"), ("removed", "0-base")]
+    puts = [i for i, (m, p, s) in enumerate(running.hub.requests) if m == "PUT" and s == 200]
+    deletes = [i for i, (m, p, s) in enumerate(running.hub.requests) if m == "DELETE" and s == 204]
+    assert max(puts) < min(deletes)  # removed only after the new one is in place
+    assert len(_ours(running)) == 5
+
+
+def test_at_scale_settings_update_survives_the_unquoted_etag_bug(
+    at_scale: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    assert running.hub.unquoted_etag_bug  # the hub behaves like the real one
+    assert cli("deploy", at_scale, "--yes").exit_code == 0
+    path = next((at_scale / "configurations").glob("*-l2-base.json"))
+    document = json.loads(path.read_text())
+    document["labels"]["owner"] = "ot-team"  # labels may change; content may not
+    path.write_text(json.dumps(document, indent=2))
+    result = json.loads(cli("deploy", at_scale, "--yes", "--format", "json").stdout)
+    assert result["summary"]["updated"] == 1 and result["summary"]["failed"] == 0
+    stored = next(c for i, c in running.hub.configurations.items() if "-l2-base-" in i)
+    assert stored["labels"]["owner"] == "ot-team"
+    assert stored["etag"] == base64.b64encode(b"2").decode()
+
+
+def test_at_scale_refused_queries_stop_before_any_change(
+    at_scale: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    path = next((at_scale / "configurations").glob("*-l1-base.json"))
+    document = json.loads(path.read_text())
+    document["targetCondition"] = 'tags.site="munich"'
+    path.write_text(json.dumps(document))
+    result = cli("deploy", at_scale, "--yes", "--format", "json")
+    assert result.exit_code == 1
+    (failed,) = [d for d in json.loads(result.stdout)["devices"] if d["state"] == "failed"]
+    assert "Double quotes are not allowed" in failed["message"]
+    assert running.hub.configurations == {}
+    assert all(m == "GET" or "testQueries" in p for m, p, _ in running.hub.requests)
