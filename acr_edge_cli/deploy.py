@@ -224,26 +224,24 @@ def _diff(module: str, current: Any, wanted: Any) -> str:
 
 
 class RateLimiter:
-    """At most `rate` calls a second over the whole run (a token bucket, one token of burst
-    per second of rate)."""
+    """At most `rate` calls in any second of the run: calls are spaced evenly, with no burst
+    allowance, at 95% of the cap, since the network bunches calls on the way (measured
+    against the local hub: 3% above the cap when spaced at exactly 1/rate)."""
+
+    HEADROOM = 0.95
 
     def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self._tokens = rate
-        self._last = time.monotonic()
+        self.interval = 1.0 / (rate * self.HEADROOM)
+        self._next = time.monotonic()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self.rate
-            time.sleep(wait)
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
 
 
 @dataclass(frozen=True)
@@ -291,6 +289,8 @@ class HubClient:
             raise HubError("the IoT Hub connection string is not valid") from None
         for manager in (self.registry, self.configuration):
             manager.protocol.config.retry_policy.retries = 0  # retried here, POST included
+            # one pooled session: msrest otherwise opens a TLS connection per call
+            manager.protocol.config.keep_alive = True
         self.limiter = RateLimiter(rate)
         self.retry = retry or RetryPolicy()
         self.calls = 0
@@ -485,8 +485,12 @@ def _preflight(
     return problems
 
 
-def _compare(target: Target, client: HubClient) -> tuple[str, str, int]:
-    """(state, masked diff, calls) of what the hub holds against the manifest."""
+def _compare(target: Target, client: HubClient, *, full: bool) -> tuple[str, str, int]:
+    """(state, masked diff, calls) of what the hub holds against the manifest.
+
+    $edgeAgent is read first; unless `full` (a dry run, which shows every diff), the first
+    twin that differs settles it: the device is applied whole anyway.
+    """
     calls = 0
     diffs = []
     never_deployed = True
@@ -498,6 +502,8 @@ def _compare(target: Target, client: HubClient) -> tuple[str, str, int]:
             never_deployed = False
         if current != wanted:
             diffs.append(_diff(module, current, wanted))
+            if not full:
+                break
     if not diffs:
         return "unchanged", "", calls
     return ("new" if never_deployed else "changed"), "".join(diffs), calls
@@ -542,7 +548,7 @@ def deploy(
         try:
             state, diff = "changed", ""
             if dry_run or not force:
-                state, diff, calls = _compare(target, client)
+                state, diff, calls = _compare(target, client, full=dry_run)
             if dry_run:
                 record(Outcome(target.id, target.layer, state, attempts=calls, diff=diff))
             elif state == "unchanged":
