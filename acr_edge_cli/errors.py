@@ -28,6 +28,8 @@ class InputError(AcrEdgeError):
     exit_code = EXIT_INPUT
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        if not diagnostics:  # an input error always says what is wrong
+            raise ValueError("InputError needs at least one diagnostic")
         self.diagnostics = list(diagnostics)
         super().__init__("\n".join(d.one_line() for d in self.diagnostics))
 

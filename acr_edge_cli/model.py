@@ -377,8 +377,7 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
             base = path[:union_at]
             value = _value_at(document.data, base)
             if details["type"] in _EXPECTED and path == base:
-                if not isinstance(value, Mapping) or details["type"] in _MAPPING_TYPES:
-                    union_expected.setdefault(base, []).append(_EXPECTED[details["type"]])
+                union_expected.setdefault(base, []).append(_EXPECTED[details["type"]])
                 continue
         message, on_key = _message(details, path)
         on_key = on_key or "[key]" in details["loc"]  # a bad mapping key: point at the key
@@ -389,9 +388,16 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
         if any(path[: len(base)] == base for path, _ in found):
             continue  # the mapping member already said what is wrong inside it
         value = _value_at(document.data, base)
+        if isinstance(value, Mapping) and "a mapping" in expected:
+            continue  # defensive: a mapping member that accepted the value
         accepted = " or ".join(dict.fromkeys(expected))
         message = f"{to_dotted(base)}: expected {accepted}, got {_describe(value)}"
         found[(base, message)] = document.diagnostic(base, message)
+    if not found:  # never leave an error without a message
+        for details in error.errors(include_url=False):
+            path, _ = _split_loc(details["loc"], document.data, details["type"] == "missing")
+            message = f"{to_dotted(path) or 'the top level'}: {details['msg']}"
+            found[(path, message)] = document.diagnostic(path, message)
     return sorted(found.values())
 
 

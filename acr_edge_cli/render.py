@@ -224,6 +224,11 @@ class Renderer:
             raise TemplateError(
                 f"{MANIFEST_TEMPLATE}: refused by the template sandbox: {error}"
             ) from None
+        except jinja2.TemplateNotFound as error:
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: refused to load {error.name!r}: templates may only use "
+                "templates from the template folders"
+            ) from None
         except jinja2.TemplateError as error:
             raise TemplateError(
                 f"{MANIFEST_TEMPLATE}: cannot render device {plan.id}: {error}"

@@ -278,6 +278,13 @@ CASES: list[tuple[str, str, str, str]] = [
         "an integer or a number, got a list",
     ),
     (
+        "env value that is a mapping (found by fuzzing)",
+        edit("  - id: top\n", "  - id: top\n    modules: {sensor: {image: a:1, env: {A: {}}}}\n"),
+        ".yaml",
+        "8:45: error: devices[0].modules.sensor.env.A: expected a string or true or false or "
+        "an integer or a number, got a mapping",
+    ),
+    (
         "device id with a slash",
         edit("  - id: top", "  - id: top/level"),
         ".yaml",

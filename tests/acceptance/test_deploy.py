@@ -385,3 +385,37 @@ def test_the_rate_cap_holds_in_every_second(
     assert len(times) == 40 * 3  # device check, $edgeAgent twin, apply
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 40
+
+
+def test_soak_500_devices_with_30_percent_faults(
+    tmp_path: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES.parent / "benchmarks"))
+    from make_hierarchy import hierarchy
+
+    source = tmp_path / "fleet.yaml"
+    source.write_text(hierarchy(500))
+    folder = tmp_path / "fleet-out"
+    monkeypatch.setenv("SYNC_PASSWORD", "soak-secret-Vb2")
+    write_generated(generate(source, output=str(folder), environ={}), folder)
+    index = json.loads((folder / "index.json").read_text())
+    running = hub_for(
+        Faults(rate=0.3, seed=11), register={d["id"]: d["parent"] for d in index["devices"]}
+    )
+    result = cli("deploy", folder, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stdout[-2000:]
+    assert json.loads(result.stdout)["summary"]["applied"] == 500
+    faults = sum(1 for _, _, status in running.hub.requests if status in (0, 429, 503))
+    assert faults > 300  # about 30% of the calls failed on the way
+    assert set(running.hub.applied.values()) == {1}
+    for device in index["devices"]:
+        text = (
+            (folder / device["manifest"]).read_text().replace("${SYNC_PASSWORD}", "soak-secret-Vb2")
+        )
+        for module, twin in json.loads(text)["modulesContent"].items():
+            assert running.hub.desired(device["id"], module) == twin["properties.desired"]

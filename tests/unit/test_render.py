@@ -126,3 +126,33 @@ def test_user_template_may_use_the_module_filters(tmp_path: Any) -> None:
     plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
     content = Renderer(tmp_path).render(plan.devices[0], plan).content
     assert content == {"x": {"image": "img", "createOptions": "{}"}}
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        '{% include "/etc/passwd" %}',
+        '{% include "../../../../etc/passwd" %}',
+        '{% import "/etc/hostname" as h %}',
+    ],
+)
+def test_user_templates_cannot_read_files(tmp_path: Any, reach: str) -> None:
+    (tmp_path / "deployment.json.j2").write_text(reach)
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    with pytest.raises(TemplateError, match=r"refused to load .*template folders"):
+        Renderer(tmp_path).render(plan.devices[0], plan)
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ device.__class__.__init__.__globals__ }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    ],
+)
+def test_user_templates_cannot_reach_python_internals(tmp_path: Any, reach: str) -> None:
+    (tmp_path / "deployment.json.j2").write_text(reach)
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    with pytest.raises(TemplateError, match=r"refused by the template sandbox|cannot render"):
+        Renderer(tmp_path).render(plan.devices[0], plan)
