@@ -361,12 +361,101 @@ def deploy(
     raise typer.Exit(1 if result.failed else 0)
 
 
+class GraphFormat(str, Enum):
+    tree = "tree"
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command()
+def graph(
+    hierarchy: Annotated[Path, typer.Argument(help="The hierarchy file (YAML or JSON).")],
+    output_format: Annotated[
+        GraphFormat, typer.Option("--format", help="tree (terminal), mermaid or dot.")
+    ] = GraphFormat.tree,
+) -> None:
+    """Show the hierarchy: devices by layer, registries and modes, synced repositories,
+    API proxy ports.
+
+    Examples:
+
+        acr-edge graph examples/factory-isa95.yaml
+
+        acr-edge graph examples/factory-isa95.yaml --format mermaid > hierarchy.mmd
+    """
+    from acr_edge_cli import graph as graphs
+    from acr_edge_cli import pipeline, reporting
+
+    with _reported_errors():
+        loaded = pipeline.load_hierarchy(hierarchy, environ=os.environ)
+    nodes = graphs.graph_nodes(loaded.plan)
+    cloud = loaded.hierarchy.cloud_registry.login_server
+    if output_format is GraphFormat.mermaid:
+        typer.echo(graphs.mermaid(nodes, cloud=cloud), nl=False)
+    elif output_format is GraphFormat.dot:
+        typer.echo(graphs.dot(nodes, cloud=cloud), nl=False)
+    else:
+        reporting.print_graph_tree(reporting.make_console(), nodes, cloud)
+
+
+class InitExample(str, Enum):
+    two_layer = "two-layer"
+    isa95 = "isa95"
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to write hierarchy.yaml.")] = Path(),
+    example: Annotated[
+        InitExample,
+        typer.Option(
+            "--example",
+            help="two-layer: the nested connected-registry tutorial; isa95: a three-layer plant.",
+        ),
+    ] = InitExample.two_layer,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented example hierarchy that generates as it is.
+
+    Examples:
+
+        acr-edge init my-plant --example isa95
+
+        acr-edge generate my-plant/hierarchy.yaml -o my-plant/out
+    """
+    from acr_edge_cli import resources
+
+    source = {
+        InitExample.two_layer: "two-layer.yaml",
+        InitExample.isa95: "factory-isa95.yaml",
+    }[example]
+    target = folder / "hierarchy.yaml"
+    if target.exists() and not force:
+        typer.echo(f"error: {target} exists; pass --force to replace it", err=True)
+        raise typer.Exit(EXIT_INPUT)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (resources.examples_dir() / source).read_text(encoding="utf-8")
+    header = "# yaml-language-server: $schema=hierarchy.schema.json\n"
+    target.write_text(header + text, encoding="utf-8")
+    (folder / "hierarchy.schema.json").write_text(
+        (resources.schemas_dir() / "hierarchy.schema.json").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    typer.echo(f"wrote {target} and {folder / 'hierarchy.schema.json'}")
+
+
+class RulesFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 @app.command("rules")
 def list_rules(
     name: Annotated[str | None, typer.Argument(help="Explain one rule.")] = None,
     output_format: Annotated[
-        TextOrJson, typer.Option("--format", help="Output format.")
-    ] = TextOrJson.text,
+        RulesFormat, typer.Option("--format", help="text, json, or markdown (docs/rules.md).")
+    ] = RulesFormat.text,
 ) -> None:
     """List the rule catalog, or explain one rule and its fix.
 
@@ -380,7 +469,9 @@ def list_rules(
 
     with _reported_errors():
         selected = [rules.get(name)] if name else list(rules.ALL_RULES)
-    if output_format is TextOrJson.json:
+    if output_format is RulesFormat.markdown:
+        typer.echo(reporting.rules_markdown(selected), nl=False)
+    elif output_format is RulesFormat.json:
         records = [
             {
                 "name": r.name,

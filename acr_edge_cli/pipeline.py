@@ -407,7 +407,12 @@ def _read_index(folder: Path) -> SourceDocument | None:
         return document  # its configuration files are checked as one hub's set
     devices = document.data.get("devices") if isinstance(document.data, dict) else None
     if not isinstance(devices, list) or not all(
-        isinstance(d, dict) and isinstance(d.get("manifest"), str) for d in devices
+        isinstance(d, dict)
+        and isinstance(d.get("manifest"), str)
+        and isinstance(d.get("id"), str)
+        and isinstance(d.get("layer", 0), int)
+        and isinstance(d.get("parent"), (str, type(None)))
+        for d in devices
     ):
         raise InputError([document.diagnostic(("devices",), "not an acr-edge index.json")])
     return document

@@ -29,6 +29,10 @@ def schemas_dir() -> Path:
     return _data_dir("schemas")
 
 
+def examples_dir() -> Path:
+    return _data_dir("examples")
+
+
 def schema_names() -> list[str]:
     return sorted(p.name.removesuffix(".schema.json") for p in schemas_dir().glob("*.schema.json"))
 

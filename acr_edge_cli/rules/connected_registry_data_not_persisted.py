@@ -26,10 +26,11 @@ def _targets(options: dict[str, object]) -> set[str]:
     if not isinstance(host_config, dict):
         return set()
     targets = set()
-    for bind in host_config.get("Binds") or []:
+    binds, mounts = host_config.get("Binds"), host_config.get("Mounts")
+    for bind in binds if isinstance(binds, list) else []:
         if isinstance(bind, str) and bind.count(":") >= 1:
             targets.add(bind.split(":")[1].rstrip("/"))
-    for mount in host_config.get("Mounts") or []:
+    for mount in mounts if isinstance(mounts, list) else []:
         if isinstance(mount, dict) and isinstance(mount.get("Target"), str):
             targets.add(mount["Target"].rstrip("/"))
     return targets

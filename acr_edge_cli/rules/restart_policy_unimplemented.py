@@ -17,7 +17,7 @@ UNIMPLEMENTED = {"on-failure", "on-unhealthy"}
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         policy = entry.spec.get("restartPolicy")
-        if policy in UNIMPLEMENTED:
+        if isinstance(policy, str) and policy in UNIMPLEMENTED:
             yield Finding(
                 (*entry.path, "restartPolicy"),
                 f"{entry.name}: restartPolicy {policy!r} is not implemented by IoT Edge",

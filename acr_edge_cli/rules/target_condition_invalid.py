@@ -18,7 +18,8 @@ OTHER_FIELDS = re.compile(r"\bproperties\.|\bcapabilities\.|\bstatus\b")
 
 
 def check(context: ConfigurationContext) -> Iterator[Finding]:
-    if "modulesContent" not in (context.content.get("content") or {}):
+    content = context.content.get("content")
+    if not isinstance(content, dict) or "modulesContent" not in content:
         return  # module and device configurations have their own condition language
     condition = context.content.get("targetCondition")
     path = ("targetCondition",)

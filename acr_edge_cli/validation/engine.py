@@ -22,16 +22,28 @@ from acr_edge_cli.rules.base import (
 def _diagnostics(
     rule: Rule, findings: Iterable[Finding], document: SourceDocument
 ) -> list[Diagnostic]:
-    return [
-        (finding.document or document).diagnostic(
-            finding.path,
-            finding.message,
-            rule=rule.name,
-            severity=finding.severity or rule.severity,
-            key=finding.on_key,
+    found = []
+    try:
+        for finding in findings:
+            found.append(
+                (finding.document or document).diagnostic(
+                    finding.path,
+                    finding.message,
+                    rule=rule.name,
+                    severity=finding.severity or rule.severity,
+                    key=finding.on_key,
+                )
+            )
+    except Exception as error:  # a rule must never turn odd input into a traceback
+        found.append(
+            document.diagnostic(
+                (),
+                f"{rule.name} could not check this document ({type(error).__name__}); "
+                "please report it with the file",
+                rule=rule.name,
+            )
         )
-        for finding in findings
-    ]
+    return found
 
 
 def _without_schema_duplicates(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
