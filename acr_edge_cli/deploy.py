@@ -127,6 +127,30 @@ def _resolve(value: Any, environ: Mapping[str, str], missing: set[str]) -> Any:
     return value
 
 
+def _load_resolved(paths: list[Path], environ: Mapping[str, str]) -> list[Any]:
+    """The documents at `paths` with every ${NAME} resolved; every unset variable of every
+    file is named at once, before anything is sent (an input error, exit 2)."""
+    documents = []
+    missing: dict[str, set[str]] = {}
+    for path in paths:
+        unset: set[str] = set()
+        documents.append(_resolve(load_file(path, str(path)).data, environ, unset))
+        if unset:
+            missing[str(path)] = unset
+    if missing:
+        raise InputError(
+            [
+                Diagnostic(
+                    file, None, None, "input", Severity.ERROR,
+                    f"environment variable {name} is not set (referenced as ${{{name}}})",
+                )
+                for file, names in sorted(missing.items())
+                for name in sorted(names)
+            ]
+        )  # fmt: skip
+    return documents
+
+
 def load_targets(out: Path, environ: Mapping[str, str], only: Collection[str] = ()) -> list[Target]:
     """The devices of a generated folder, parents first, with secrets resolved.
 
@@ -145,31 +169,14 @@ def load_targets(out: Path, environ: Mapping[str, str], only: Collection[str] = 
                 for name in unknown
             ]
         )
-    targets: list[Target] = []
-    missing: dict[str, set[str]] = {}
-    for entry in devices:
-        if only and entry["id"] not in only:
-            continue
-        path = out / entry["manifest"]
-        document = load_file(path, str(path))
-        unset: set[str] = set()
-        content = _resolve(document.data, environ, unset)
-        if unset:
-            missing[str(path)] = unset
-        targets.append(
-            Target(entry["id"], entry.get("parent"), int(entry["layer"]), str(path), content)
+    selected = [entry for entry in devices if not only or entry["id"] in only]
+    paths = [out / entry["manifest"] for entry in selected]
+    targets = [
+        Target(entry["id"], entry.get("parent"), int(entry["layer"]), str(path), content)
+        for entry, path, content in zip(
+            selected, paths, _load_resolved(paths, environ), strict=True
         )
-    if missing:
-        raise InputError(
-            [
-                Diagnostic(
-                    file, None, None, "input", Severity.ERROR,
-                    f"environment variable {name} is not set (referenced as ${{{name}}})",
-                )
-                for file, names in sorted(missing.items())
-                for name in sorted(names)
-            ]
-        )  # fmt: skip
+    ]
     return sorted(targets, key=lambda t: t.layer)
 
 
@@ -585,25 +592,8 @@ def load_configurations(out: Path, environ: Mapping[str, str]) -> Configurations
     index = load_file(out / INDEX_NAME, str(out / INDEX_NAME)).data
     if not isinstance(index, dict) or index.get("mode") != "configurations":
         return None
-    missing: dict[str, set[str]] = {}
-    documents = []
-    for entry in index["configurations"]:
-        path = out / entry["file"]
-        unset: set[str] = set()
-        documents.append(_resolve(load_file(path, str(path)).data, environ, unset))
-        if unset:
-            missing[str(path)] = unset
-    if missing:
-        raise InputError(
-            [
-                Diagnostic(
-                    file, None, None, "input", Severity.ERROR,
-                    f"environment variable {name} is not set (referenced as ${{{name}}})",
-                )
-                for file, names in sorted(missing.items())
-                for name in sorted(names)
-            ]
-        )  # fmt: skip
+    paths = [out / entry["file"] for entry in index["configurations"]]
+    documents = _load_resolved(paths, environ)
     devices = [
         Target(
             d["id"], d.get("parent"), int(d["layer"]), str(out / INDEX_NAME), {"tags": d["tags"]}
