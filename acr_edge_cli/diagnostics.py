@@ -96,10 +96,6 @@ class Diagnostic:
         return record
 
 
-def worst(diagnostics: Iterable[Diagnostic]) -> Severity | None:
-    return max((d.severity for d in diagnostics), default=None)
-
-
 def count_by_severity(diagnostics: Iterable[Diagnostic]) -> dict[Severity, int]:
     counts = dict.fromkeys(Severity, 0)
     for diagnostic in diagnostics:

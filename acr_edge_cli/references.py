@@ -34,10 +34,6 @@ def is_reference(value: str) -> bool:
     return bool(match and not match.group(1) and NAME.fullmatch(match.group(2)))
 
 
-def referenced_names(value: str) -> list[str]:
-    return [m.group(2) for m in REFERENCE.finditer(value) if not m.group(1)]
-
-
 def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], list[str]]:
     """Resolve the references in one string: (result, unset names, malformed references)."""
     unset: list[str] = []

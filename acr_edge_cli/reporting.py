@@ -20,7 +20,6 @@ from rich.text import Text
 from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic, Severity, count_by_severity
 
-FORMATS = ("text", "json", "sarif", "github")
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _FIX = re.compile(r"\bFix: (.*)$")

@@ -307,28 +307,19 @@ def joined_create_options(entry: ModuleEntry) -> str | None:
     return "".join(parts)
 
 
-def parsed_create_options(entry: ModuleEntry) -> dict[str, Any]:
-    return entry.create_options
-
-
 def create_options_path(entry: ModuleEntry) -> JsonPath:
     return (*entry.path, "settings", "createOptions")
 
 
-def image_repository(entry: ModuleEntry) -> str:
-    return entry.repository
-
-
 def is_api_proxy(entry: ModuleEntry) -> bool:
     return not entry.system and (
-        image_repository(entry).endswith("azureiotedge-api-proxy")
-        or "NGINX_DEFAULT_PORT" in entry.env()
+        entry.repository.endswith("azureiotedge-api-proxy") or "NGINX_DEFAULT_PORT" in entry.env()
     )
 
 
 def is_connected_registry(entry: ModuleEntry) -> bool:
     return not entry.system and (
-        image_repository(entry).endswith("acr/connected-registry")
+        entry.repository.endswith("acr/connected-registry")
         or "ACR_REGISTRY_CONNECTION_STRING" in entry.env()
     )
 

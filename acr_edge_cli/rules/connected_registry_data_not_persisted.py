@@ -11,7 +11,6 @@ from acr_edge_cli.rules.base import (
     ManifestContext,
     create_options_path,
     is_connected_registry,
-    parsed_create_options,
 )
 
 NAME = "connected-registry-data-not-persisted"
@@ -41,7 +40,7 @@ def check(context: ManifestContext) -> Iterator[Finding]:
         if not is_connected_registry(entry):
             continue
         volume = entry.env().get("ACR_REGISTRY_DATA_VOLUME", DEFAULT_DATA_VOLUME)
-        if str(volume).rstrip("/") not in _targets(parsed_create_options(entry)):
+        if str(volume).rstrip("/") not in _targets(entry.create_options):
             yield Finding(
                 create_options_path(entry)
                 if entry.settings.get("createOptions") is not None

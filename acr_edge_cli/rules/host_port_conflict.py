@@ -10,7 +10,6 @@ from acr_edge_cli.rules.base import (
     Finding,
     ManifestContext,
     create_options_path,
-    parsed_create_options,
 )
 
 NAME = "host-port-conflict"
@@ -22,7 +21,7 @@ SUMMARY = "two modules bind the same host port (typically edgeHub and the API pr
 def check(context: ManifestContext) -> Iterator[Finding]:
     bound_by: dict[tuple[str, str], str] = {}
     for entry in context.all_modules():
-        host_config = parsed_create_options(entry).get("HostConfig")
+        host_config = entry.create_options.get("HostConfig")
         bindings = host_config.get("PortBindings") if isinstance(host_config, dict) else None
         if not isinstance(bindings, dict):
             continue

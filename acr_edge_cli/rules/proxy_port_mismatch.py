@@ -13,7 +13,6 @@ from acr_edge_cli.rules.base import (
     create_options_path,
     env_path,
     is_api_proxy,
-    parsed_create_options,
 )
 
 NAME = "proxy-port-mismatch"
@@ -36,7 +35,7 @@ def check(context: ManifestContext) -> Iterator[Finding]:
                 f"{entry.name}: NGINX_DEFAULT_PORT {value!r} is not a port number",
             )
             continue
-        options = parsed_create_options(entry)
+        options = entry.create_options
         host_config = options.get("HostConfig")
         bindings = host_config.get("PortBindings") if isinstance(host_config, dict) else None
         bound = set(bindings) if isinstance(bindings, dict) else set()
