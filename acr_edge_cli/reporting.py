@@ -257,16 +257,25 @@ class DeployProgress:
         self.progress.advance(self.tasks[layer])
 
 
+#: Above this many devices, the table lists only those that need a look.
+FULL_TABLE_LIMIT = 50
+_ROUTINE = {"applied", "unchanged", "tagged", "created", "updated", "removed"}
+
+
 def print_deploy_result(console: Console, result: Any) -> None:
-    """One row per device that did not simply succeed, the diffs of a dry run, a summary."""
+    """The diffs of a dry run, a table (for a large fleet, only the devices that need a
+    look), and a summary line."""
     for outcome in result.outcomes:
         if result.dry_run and outcome.diff:
             console.print(Text(f"{outcome.id}: {outcome.state}", style=_STATE_STYLE[outcome.state]))
             console.print(Text(outcome.diff.rstrip("\n")))
+    rows = result.outcomes
+    if len(rows) > FULL_TABLE_LIMIT:
+        rows = [o for o in rows if o.state not in _ROUTINE]
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     for column in ("device", "layer", "state", "calls", "detail"):
         table.add_column(column)
-    for outcome in result.outcomes:
+    for outcome in rows:
         table.add_row(
             outcome.id,
             str(outcome.layer),
@@ -274,7 +283,8 @@ def print_deploy_result(console: Console, result: Any) -> None:
             str(outcome.attempts),
             outcome.message,
         )
-    console.print(table)
+    if rows:
+        console.print(table)
     counts = {state: n for state, n in result.counts().items() if n}
     prefix = "dry run: " if result.dry_run else ""
     console.print(prefix + ", ".join(f"{n} {state}" for state, n in counts.items()))
