@@ -253,7 +253,9 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 8
+    # 12 tries ride out long fault streaks (at 30% failures, 1 call in ~2 million still
+    # fails) while one call waits at most about a minute
+    attempts: int = 12
     base: float = 0.25
     cap: float = 8.0
 
@@ -319,6 +321,11 @@ class HubClient:
             retry_after = float(header) if header and header.isdigit() else None
             raise HubCallError(status, f"{status} {code}".strip(), retry_after) from None
         except (ClientRequestError, OSError) as error:
+            # urllib3 reports a 5xx as "too many 503 error responses" even with retries off
+            server = _SERVER_ERROR.search(str(error))
+            if server:
+                status = int(server.group(1))
+                raise HubCallError(status, f"{status} {_REASONS.get(status, '')}".strip()) from None
             raise HubCallError(None, _connection_problem(error)) from None
 
     def call(self, operation: Callable[[], Any]) -> tuple[Any, int]:
@@ -430,6 +437,15 @@ class HubClient:
         return int(attempts)
 
 
+_SERVER_ERROR = re.compile(r"too many (\d{3}) error responses")
+_REASONS = {
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+
+
 def _connection_problem(error: BaseException) -> str:
     text = str(error)
     if "CERTIFICATE_VERIFY_FAILED" in text:
@@ -446,6 +462,7 @@ def _preflight(
     """Problems found before anything is changed: device id -> (message, attempts)."""
     devices: dict[str, dict[str, Any] | None] = {}
     attempts: dict[str, int] = {}
+    unanswered: dict[str, str] = {}  # the hub did not say, even after retries
 
     def fetch(target: Target) -> None:
         try:
@@ -453,7 +470,8 @@ def _preflight(
         except HubCallError as error:
             if error.status is None and not devices:
                 raise HubError(str(error)) from None
-            devices[target.id], attempts[target.id] = None, error.attempts
+            attempts[target.id] = error.attempts
+            unanswered[target.id] = f"could not read the device from IoT Hub: {error}"
 
     first, rest = targets[:1], targets[1:]
     for target in first:  # a wrong hub or key shows on the first call: stop there
@@ -463,7 +481,9 @@ def _preflight(
     problems: dict[str, tuple[str, int]] = {}
     for target in targets:
         device = devices.get(target.id)
-        if device is None:
+        if target.id in unanswered:
+            problems[target.id] = (unanswered[target.id], attempts[target.id])
+        elif device is None:
             problems[target.id] = (
                 f"device {target.id!r} is not registered in IoT Hub; create it: az iot hub "
                 f"device-identity create --device-id {target.id} --edge-enabled",

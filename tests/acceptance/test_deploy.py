@@ -393,3 +393,21 @@ def test_soak_500_devices_with_30_percent_faults(
         )
         for module, twin in json.loads(text)["modulesContent"].items():
             assert running.hub.desired(device["id"], module) == twin["properties.desired"]
+
+
+def test_a_device_the_hub_cannot_answer_for_is_not_called_unregistered(
+    out: Path, hub_for: Callable[..., RunningHub]
+) -> None:
+    from acr_edge_cli.deploy import HubClient, RetryPolicy, deploy, load_targets
+
+    running = hub_for(Faults(rate=1.0, kinds=("503",), paths=r"^/devices/line-2-controller$"))
+    client = HubClient(
+        connection_string=running.connection_string, retry=RetryPolicy(attempts=3, base=0.01)
+    )
+    result = deploy(load_targets(out, {**SECRETS}), client)
+    outcome = next(o for o in result.outcomes if o.id == "line-2-controller")
+    assert (outcome.state, outcome.attempts) == ("failed", 3)
+    assert outcome.message == "could not read the device from IoT Hub: 503 ServiceUnavailable"
+    assert {o.id for o in result.outcomes if o.state == "applied"} == set(PARENTS) - {
+        "line-2-controller"
+    }
