@@ -324,6 +324,11 @@ def deploy(
     fmt = output_format.value
     with _reported_errors(fmt):
         at_scale = deployment.load_configurations(out, os.environ)
+        if at_scale is not None and device:
+            raise UsageError(
+                "--device selects devices of a per-device folder; automatic deployments "
+                "target devices by their tags"
+            )
         targets = (
             at_scale.devices if at_scale else deployment.load_targets(out, os.environ, device or [])
         )

@@ -411,3 +411,16 @@ def test_a_device_the_hub_cannot_answer_for_is_not_called_unregistered(
     assert {o.id for o in result.outcomes if o.state == "applied"} == set(PARENTS) - {
         "line-2-controller"
     }
+
+
+def test_at_scale_refuses_a_device_selection(
+    at_scale: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    result = cli("deploy", at_scale, "--yes", "--device", "plant-dmz")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --device selects devices of a per-device folder; automatic deployments "
+        "target devices by their tags\n"
+    )
+    assert running.hub.requests == []
