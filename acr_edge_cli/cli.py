@@ -243,7 +243,9 @@ def validate(
     fmt = output_format.value
     with _reported_errors(fmt):
         disabled = _check_disabled(disable or [])
-        result = pipeline.validate_paths(paths, environ=os.environ, disabled=disabled)
+        result = pipeline.validate_paths(
+            paths, environ=os.environ, disabled=disabled, collect_proxies=nginx
+        )
         if nginx:
             from acr_edge_cli.proxyconfig import nginx_binary
 

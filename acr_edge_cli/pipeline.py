@@ -359,7 +359,9 @@ def write_generated(result: GenerateResult, out: Path, *, force: bool = False) -
 class ValidateResult:
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: (file, manifest content, parent host) of the manifests whose proxy nginx should check
+    #: with collect_proxies: (file, manifest content, parent host) of every checked
+    #: manifest, for `nginx -t` on what its API proxy would run
+    collect_proxies: bool = False
     proxies: list[tuple[str, Any, str | None]] = field(default_factory=list)
 
 
@@ -391,7 +393,7 @@ def _validate_hierarchy(
         loaded, manifest_file=lambda relative: f"{display}#{relative}", disabled=disabled
     )
     result.diagnostics.extend(manifest_findings)
-    for manifest in manifests:
+    for manifest in manifests if result.collect_proxies else ():
         parent = manifest.device.parent
         host = (parent.device.hostname or parent.id) if parent else None
         result.proxies.append((f"{display}#{manifest.path}", orjson.loads(manifest.data), host))
@@ -432,7 +434,8 @@ def _validate_output(
             result.diagnostics.extend(error.diagnostics)
             continue
         result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
-        result.proxies.append((str(path), document.data, entry.get("parent")))
+        if result.collect_proxies:
+            result.proxies.append((str(path), document.data, entry.get("parent")))
         devices.append(
             OutputDevice(
                 id=str(entry.get("id")),
@@ -448,10 +451,17 @@ def _validate_output(
 
 
 def validate_paths(
-    paths: Collection[Path], *, environ: Mapping[str, str], disabled: Collection[str] = ()
+    paths: Collection[Path],
+    *,
+    environ: Mapping[str, str],
+    disabled: Collection[str] = (),
+    collect_proxies: bool = False,
 ) -> ValidateResult:
-    """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest."""
-    result = ValidateResult()
+    """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest.
+
+    With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
+    """
+    result = ValidateResult(collect_proxies=collect_proxies)
     queue: list[Path] = []
     for path in paths:
         if not path.is_dir():
@@ -479,9 +489,11 @@ def validate_paths(
                 configurations.append(document)  # checked together: one hub's set
             elif kind == "manifest":
                 result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
-                # a lower-layer manifest names no parent: edgeAgent would fill it in
-                lower = "$upstream" in path.read_text(encoding="utf-8", errors="replace")
-                result.proxies.append((display, document.data, "parent.invalid" if lower else None))
+                if result.collect_proxies:
+                    # a lower-layer manifest names no parent: edgeAgent would fill it in
+                    lower = "$upstream" in orjson.dumps(document.data).decode()
+                    parent = "parent.invalid" if lower else None
+                    result.proxies.append((display, document.data, parent))
             else:
                 _validate_hierarchy(document, environ, disabled, result)
         except InputError as error:
