@@ -47,9 +47,25 @@ def graph_nodes(plan: HierarchyPlan) -> list[GraphNode]:
     ]
 
 
-def _node_key(index: int) -> str:
-    # device ids may hold characters neither Mermaid nor DOT take in an identifier
-    return f"d{index}"
+def _keyed(
+    nodes: list[GraphNode],
+) -> tuple[list[tuple[str, GraphNode]], list[tuple[str, str, str]]]:
+    """(key, node) pairs and (source, label, target) edges, the cloud registry as `cloud`.
+
+    Keys are `d<N>`: device ids may hold characters neither Mermaid nor DOT take in an
+    identifier. An edge says whether the child's connected registry syncs from its parent
+    or the child only pulls through it.
+    """
+    keys = {node.id: f"d{index}" for index, node in enumerate(nodes)}
+    edges = [
+        (
+            keys[node.parent] if node.parent else "cloud",
+            "sync" if node.registry else "pull",
+            keys[node.id],
+        )
+        for node in nodes
+    ]
+    return [(keys[node.id], node) for node in nodes], edges
 
 
 def _mermaid_text(text: str) -> str:
@@ -57,17 +73,13 @@ def _mermaid_text(text: str) -> str:
 
 
 def mermaid(nodes: list[GraphNode], *, cloud: str) -> str:
-    """A Mermaid flowchart, top-down, the cloud registry on top; an edge says whether the
-    child's connected registry syncs from the parent or the child only pulls through it."""
-    keys = {node.id: _node_key(i) for i, node in enumerate(nodes)}
+    """A Mermaid flowchart, top-down, the cloud registry on top."""
+    keyed, edges = _keyed(nodes)
     lines = ["flowchart TD", f'    cloud[("{_mermaid_text(cloud)}")]']
-    for node in nodes:
+    for key, node in keyed:
         label = "<br/>".join(_mermaid_text(line) for line in node.label_lines())
-        lines.append(f'    {keys[node.id]}["{label}"]')
-    for node in nodes:
-        source = keys[node.parent] if node.parent else "cloud"
-        edge = "sync" if node.registry else "pull"
-        lines.append(f"    {source} -->|{edge}| {keys[node.id]}")
+        lines.append(f'    {key}["{label}"]')
+    lines += [f"    {source} -->|{label}| {target}" for source, label, target in edges]
     return "\n".join(lines) + "\n"
 
 
@@ -77,19 +89,16 @@ def _dot_text(text: str) -> str:
 
 def dot(nodes: list[GraphNode], *, cloud: str) -> str:
     """A Graphviz digraph, top-down, the cloud registry on top."""
-    keys = {node.id: _node_key(i) for i, node in enumerate(nodes)}
+    keyed, edges = _keyed(nodes)
     lines = [
         "digraph hierarchy {",
         "    rankdir=TB;",
         '    node [shape=box, fontname="Helvetica"];',
         f'    cloud [label="{_dot_text(cloud)}", shape=cylinder];',
     ]
-    for node in nodes:
+    for key, node in keyed:
         label = "\\n".join(_dot_text(line) for line in node.label_lines())
-        lines.append(f'    {keys[node.id]} [label="{label}"];')
-    for node in nodes:
-        source = keys[node.parent] if node.parent else "cloud"
-        edge = "sync" if node.registry else "pull"
-        lines.append(f'    {source} -> {keys[node.id]} [label="{edge}"];')
+        lines.append(f'    {key} [label="{label}"];')
+    lines += [f'    {source} -> {target} [label="{label}"];' for source, label, target in edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
