@@ -6,8 +6,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from acr_edge_cli.errors import UsageError
@@ -36,11 +35,6 @@ def _check_target(out: Path, force: bool) -> None:
         )
 
 
-#: Threads that create files: creating thousands of small files is bound by the file
-#: system's latency, which parallel requests hide (measured: 10,000 files 4.1 s -> 1.4 s).
-WRITE_THREADS = 8
-
-
 def _relative_parts(relative: str) -> tuple[str, ...]:
     """The parts of a relative POSIX path, refusing anything that leaves the folder."""
     parts = tuple(relative.split("/"))
@@ -49,10 +43,21 @@ def _relative_parts(relative: str) -> tuple[str, ...]:
     return parts
 
 
-def _write_file(root: Path, relative: str, data: bytes) -> None:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+def _folders(relatives: Iterable[str]) -> list[str]:
+    """Every folder the files need, parents before children, each once."""
+    folders: set[str] = set()
+    for relative in relatives:
+        parts = _relative_parts(relative)
+        for end in range(1, len(parts)):
+            folders.add("/".join(parts[:end]))
+    return sorted(folders)  # a parent sorts before anything under it
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_file(root: str, relative: str, data: bytes) -> None:
+    descriptor = os.open(f"{root}/{relative}", _CREATE, 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -75,12 +80,16 @@ def write_tree(out: Path, files: Mapping[str, bytes], *, force: bool = False) ->
     staging = parent / f".{out.name}.acr-edge-new-{token}"
     retired = parent / f".{out.name}.acr-edge-old-{token}"
     try:
-        for relative in files:
-            _relative_parts(relative)
+        folders = _folders(files)
         staging.mkdir()
-        with ThreadPoolExecutor(WRITE_THREADS) as pool:
-            # list(): re-raise the first failure here, after every write has stopped
-            list(pool.map(lambda item: _write_file(staging, *item), files.items()))
+        # One thread, each folder made once, plain string paths: creating files is kernel
+        # work serialised on each folder's lock, which more threads only contend for
+        # (measured for 10,000 manifests: 0.5 s with one thread, 0.9-1.3 s with 2-8).
+        root = str(staging)
+        for folder in folders:
+            os.mkdir(f"{root}/{folder}")  # noqa: PTH102 - Path objects cost measurable time here
+        for relative, data in files.items():
+            _write_file(root, relative, data)
         # One flush of everything written, rather than one per file: thousands of fsyncs
         # cost seconds, and the rename below must not land before the data does.
         os.sync()
