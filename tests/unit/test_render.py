@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,3 +158,24 @@ def test_user_templates_cannot_reach_python_internals(tmp_path: Any, reach: str)
     plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
     with pytest.raises(TemplateError, match=r"refused by the template sandbox|cannot render"):
         Renderer(tmp_path).render(plan.devices[0], plan)
+
+
+def test_the_readme_documents_every_template_context_key() -> None:
+    from acr_edge_cli.render import manifest_context
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Custom templates", 1)[1].split("Filters:", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)?", table, re.MULTILINE))
+    keys = {key for pair in documented for key in pair if key}
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    assert keys == set(manifest_context(plan.devices[0], plan))
+
+
+def test_a_user_template_can_lay_out_the_prepared_modules(tmp_path: Any) -> None:
+    (tmp_path / "deployment.json.j2").write_text(
+        '{"names": {{ manifest_modules | list | tojson }}, '
+        '"hub": {{ system_modules.edgeHub.settings.image | tojson }}}'
+    )
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    content = Renderer(tmp_path).render(plan.devices[1], plan).content
+    assert content == {"names": ["n"], "hub": "$upstream:8000/azureiotedge-hub:1.5"}
