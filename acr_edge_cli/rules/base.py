@@ -88,6 +88,8 @@ class Rule:
 AGENT = ("modulesContent", "$edgeAgent", "properties.desired")
 #: IoT Hub's limit for one string value in a twin, in UTF-8 bytes.
 TWIN_VALUE_LIMIT = 4096
+#: IoT Hub's limit for a twin's desired properties, counted as _hub_size counts.
+TWIN_DESIRED_LIMIT = 32 * 1024
 HUB = ("modulesContent", "$edgeHub", "properties.desired")
 
 
@@ -128,9 +130,37 @@ class ModuleEntry:
         return self.env_values
 
     @cached_property
+    def create_options_keys(self) -> list[str]:
+        """The createOptions chunk keys, in the order edgeAgent joins them (it matches them
+        case-insensitively and sorts them ordinally)."""
+        return sorted(k for k in self.settings if CREATE_OPTIONS_KEY.match(k))
+
+    @cached_property
+    def create_options_text(self) -> str | None:
+        """createOptions with its chunks joined; None if absent or not all text."""
+        parts = [self.settings[k] for k in self.create_options_keys]
+        if not parts or not all(isinstance(p, str) for p in parts):
+            return None
+        return "".join(parts)
+
+    @cached_property
+    def is_api_proxy(self) -> bool:
+        return not self.system and (
+            self.repository.endswith("azureiotedge-api-proxy")
+            or "NGINX_DEFAULT_PORT" in self.env_values
+        )
+
+    @cached_property
+    def is_connected_registry(self) -> bool:
+        return not self.system and (
+            self.repository.endswith("acr/connected-registry")
+            or "ACR_REGISTRY_CONNECTION_STRING" in self.env_values
+        )
+
+    @cached_property
     def create_options_parsed(self) -> tuple[Any, str | None]:
         """(value, None) for readable createOptions text, (None, reason) otherwise."""
-        text = joined_create_options(self)
+        text = self.create_options_text
         if not text:
             return {}, None
         try:
@@ -153,6 +183,44 @@ class ModuleEntry:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _hub_size(desired: Any) -> tuple[int, int]:
+    """(size as IoT Hub counts it, longest string value in UTF-8 bytes) of a twin value:
+    key lengths, string values as UTF-8 bytes, 8 bytes per number, 4 per boolean."""
+    total = longest = 0
+    stack: list[Any] = [desired]
+    while stack:
+        node = stack.pop()
+        if type(node) is str:
+            size = len(node) if node.isascii() else len(node.encode("utf-8"))
+            total += size
+            longest = size if size > longest else longest
+        elif type(node) is dict:
+            for key in node:
+                total += len(key) if key.isascii() else len(key.encode("utf-8"))
+            stack.extend(node.values())
+        elif isinstance(node, bool):
+            total += 4
+        elif isinstance(node, (int, float)):
+            total += 8
+        elif isinstance(node, list):
+            stack.extend(node)
+    return total, longest
+
+
+def _within_twin_limits(desired: Any) -> bool:
+    """True when the compact JSON text alone shows both limits hold, without the walk.
+
+    No string is longer than the text, and the hub counts at most 4 bytes per byte of it: a
+    string or key counts its bytes but takes 2 more (quotes); a number counts 8 but takes at
+    least 2 (a digit, and the `:`, `,` or `[` before it); a boolean counts 4 and takes 5.
+    """
+    try:
+        length = len(orjson.dumps(desired))
+    except orjson.JSONEncodeError:  # e.g. an integer past 64 bits: count exactly
+        return False
+    return length <= TWIN_VALUE_LIMIT and 4 * length <= TWIN_DESIRED_LIMIT
 
 
 @dataclass(frozen=True)
@@ -186,41 +254,26 @@ class ManifestContext:
 
     @cached_property
     def twin_sizes(self) -> tuple[dict[str, int], list[tuple[JsonPath, int]]]:
-        """One walk over every twin: desired-properties size per twin (IoT Hub's count) and
-        the string values over 4 KB, for the two size rules."""
-        sizes: dict[str, int] = {}
-        any_oversized = False
+        """For the two size rules: the twins whose desired properties are over 32 KB as IoT
+        Hub counts them, with their size, and the string values over 4 KB."""
+        oversized_twins: dict[str, int] = {}
+        longest = 0
         for twin, content in self.modules_content.items():
             desired = content.get("properties.desired") if isinstance(content, dict) else None
-            if desired is None:
+            if desired is None or _within_twin_limits(desired):
                 continue
-            total = 0
-            stack: list[Any] = [desired]
-            while stack:
-                node = stack.pop()
-                if type(node) is str:
-                    size = len(node) if node.isascii() else len(node.encode("utf-8"))
-                    total += size
-                    any_oversized = any_oversized or size > TWIN_VALUE_LIMIT
-                elif type(node) is dict:
-                    for key in node:
-                        total += len(key) if key.isascii() else len(key.encode("utf-8"))
-                    stack.extend(node.values())
-                elif isinstance(node, bool):
-                    total += 4
-                elif isinstance(node, (int, float)):
-                    total += 8
-                elif isinstance(node, list):
-                    stack.extend(node)
-            sizes[twin] = total
-        oversized = []
-        if any_oversized:  # rare: only then are paths worth building
+            size, twin_longest = _hub_size(desired)
+            if size > TWIN_DESIRED_LIMIT:
+                oversized_twins[twin] = size
+            longest = max(longest, twin_longest)
+        oversized_values = []
+        if longest > TWIN_VALUE_LIMIT:  # rare: only then are paths worth building
             for path, text in walk_strings(self.modules_content, ("modulesContent",)):
                 size = len(text.encode("utf-8"))
                 if size > TWIN_VALUE_LIMIT:
-                    oversized.append((path, size))
-            oversized.sort()
-        return sizes, oversized
+                    oversized_values.append((path, size))
+            oversized_values.sort()
+        return oversized_twins, oversized_values
 
     @cached_property
     def _user_modules(self) -> list[ModuleEntry]:
@@ -244,8 +297,12 @@ class ManifestContext:
     def system_modules(self) -> list[ModuleEntry]:
         return self._system_modules
 
-    def all_modules(self) -> list[ModuleEntry]:
+    @cached_property
+    def _all_modules(self) -> list[ModuleEntry]:
         return self._system_modules + self._user_modules
+
+    def all_modules(self) -> list[ModuleEntry]:
+        return self._all_modules
 
     def module(self, name: str) -> ModuleEntry | None:
         return next((m for m in self.user_modules() if m.name == name), None)
@@ -294,17 +351,12 @@ CREATE_OPTIONS_KEY = re.compile(r"^createoptions(\d*)$", re.IGNORECASE)
 
 def create_options_keys(entry: ModuleEntry) -> list[str]:
     """The createOptions chunk keys of a module, in the order edgeAgent joins them."""
-    # edgeAgent matches the keys case-insensitively and sorts them ordinally.
-    return sorted(k for k in entry.settings if CREATE_OPTIONS_KEY.match(k))
+    return entry.create_options_keys
 
 
 def joined_create_options(entry: ModuleEntry) -> str | None:
     """The module's createOptions text with its chunks joined; None if absent or not text."""
-    keys = create_options_keys(entry)
-    parts = [entry.settings[k] for k in keys]
-    if not parts or not all(isinstance(p, str) for p in parts):
-        return None
-    return "".join(parts)
+    return entry.create_options_text
 
 
 def create_options_path(entry: ModuleEntry) -> JsonPath:
@@ -312,16 +364,11 @@ def create_options_path(entry: ModuleEntry) -> JsonPath:
 
 
 def is_api_proxy(entry: ModuleEntry) -> bool:
-    return not entry.system and (
-        entry.repository.endswith("azureiotedge-api-proxy") or "NGINX_DEFAULT_PORT" in entry.env()
-    )
+    return entry.is_api_proxy
 
 
 def is_connected_registry(entry: ModuleEntry) -> bool:
-    return not entry.system and (
-        entry.repository.endswith("acr/connected-registry")
-        or "ACR_REGISTRY_CONNECTION_STRING" in entry.env()
-    )
+    return entry.is_connected_registry
 
 
 def env_path(entry: ModuleEntry, name: str) -> JsonPath:

@@ -6,19 +6,18 @@ move modules to a layered deployment, or trim createOptions and environment vari
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import TWIN_DESIRED_LIMIT, Finding, ManifestContext
 
 NAME = "desired-properties-too-large"
 SEVERITY = Severity.ERROR
 SCOPES = ("manifest",)
 SUMMARY = "a module twin's desired properties exceed 32 KB, counted the way IoT Hub counts"
-LIMIT = 32 * 1024
+LIMIT = TWIN_DESIRED_LIMIT
 
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for twin, size in context.twin_sizes[0].items():
-        if size > LIMIT:
-            yield Finding(
-                ("modulesContent", twin, "properties.desired"),
-                f"{twin} desired properties are {size:,} bytes; IoT Hub allows {LIMIT:,}",
-            )
+        yield Finding(
+            ("modulesContent", twin, "properties.desired"),
+            f"{twin} desired properties are {size:,} bytes; IoT Hub allows {LIMIT:,}",
+        )

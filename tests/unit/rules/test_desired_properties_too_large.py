@@ -1,14 +1,38 @@
-from acr_edge_cli.loader import SourceDocument
-from acr_edge_cli.rules.base import ManifestContext
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acr_edge_cli.rules.base import _hub_size
 from tests.unit.rules.helpers import manifest, manifest_findings
 
 
 def test_size_is_counted_the_way_iot_hub_counts() -> None:
     desired = {"ab": "cd", "n": 1, "b": True, "o": {"é": "é"}, "l": [1.5, None]}
-    content = {"modulesContent": {"m": {"properties.desired": desired}}}
-    context = ManifestContext(SourceDocument("f", content, lambda p: None, lambda p: None))
     # keys and strings in UTF-8 bytes, numbers 8, booleans 4, null nothing
-    assert context.twin_sizes[0] == {"m": 2 + 2 + 1 + 8 + 1 + 4 + 1 + 2 + 2 + 1 + 8}
+    assert _hub_size(desired) == (2 + 2 + 1 + 8 + 1 + 4 + 1 + 2 + 2 + 1 + 8, 2)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=100, derandomize=True)
+@given(JSON_VALUES)
+def test_the_hub_counts_at_most_four_bytes_per_byte_of_compact_json(value: Any) -> None:
+    # The shortcut that skips the walk for twins well under both limits relies on this.
+    size, longest = _hub_size(value)
+    length = len(orjson.dumps(value))
+    assert size <= 4 * length
+    assert longest <= length
 
 
 def _with_twin(count: int) -> dict[str, object]:
