@@ -30,6 +30,7 @@ from acr_edge_cli.validation import engine
 if TYPE_CHECKING:  # loaded when a hierarchy is read: checking manifests needs none of them
     from acr_edge_cli.model import Hierarchy
     from acr_edge_cli.plan import DevicePlan, HierarchyPlan
+    from acr_edge_cli.render import Renderer
 
 MANIFEST_NAME = "deployment.json"
 
@@ -217,7 +218,7 @@ def configuration_path(document: Mapping[str, Any]) -> str:
 class _RenderJob:
     loaded: LoadedHierarchy
     manifest_file: Callable[[str], str]
-    templates: Path | None
+    renderer: Renderer  # its template compiled once, before the workers fork
     disabled: Collection[str]
 
 
@@ -230,11 +231,9 @@ PARALLEL_THRESHOLD = 256
 
 def _render_range(bounds: tuple[int, int]) -> list[tuple[int, bytes, list[Diagnostic]]]:
     """Render, serialize and check devices[start:stop] of the current job."""
-    from acr_edge_cli.render import Renderer
-
     job = _job
     assert job is not None
-    renderer = Renderer(job.templates)
+    renderer = job.renderer
     plan = job.loaded.plan
     results = []
     for index in range(*bounds):
@@ -277,9 +276,11 @@ def render_manifests(
     same order, whatever the number of workers.
     """
     global _job
+    from acr_edge_cli.render import Renderer
+
     count = len(loaded.plan.devices)
     processes = workers if workers is not None else default_workers(count)
-    _job = _RenderJob(loaded, manifest_file, templates, disabled)
+    _job = _RenderJob(loaded, manifest_file, Renderer(templates), disabled)
     try:
         if processes <= 1 or count < 2:
             batches = [_render_range((0, count))]
