@@ -92,17 +92,20 @@ def _check_structure(hierarchy: Hierarchy, plan: HierarchyPlan, document: Source
 
 @contextmanager
 def _cycle_collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a hierarchy is built.
+    """Keep the cyclic garbage collector off what a hierarchy is built of.
 
     Loading builds hundreds of thousands of container objects in a row, which triggers
     collections that scan the whole growing heap over and over and find nothing: the
-    document, model and plan are trees. (Reference counting still frees everything.)
+    document, model and plan are trees. What was built is then frozen, or the first
+    collections after it would scan it all once more (0.4 s for 10,000 devices); reference
+    counting still frees frozen objects when they are dropped.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
@@ -293,7 +296,6 @@ def render_manifests(
             with multiprocessing.get_context("fork").Pool(processes) as pool:
                 batches = pool.map(_render_range, chunks)
     finally:
-        gc.unfreeze()
         _job = None
     manifests: list[GeneratedManifest] = []
     diagnostics: list[Diagnostic] = []
