@@ -157,22 +157,26 @@ def generate(
         acr-edge generate examples/two-layer.yaml -o out
     """
     from acr_edge_cli import pipeline, reporting
+    from acr_edge_cli.output import StagedOutput
 
     fmt = output_format.value
     with _reported_errors(fmt):
         disabled = _check_disabled(disable or [])
-        result = pipeline.generate(
-            hierarchy,
-            output=str(out),
-            environ=os.environ,
-            inline_secrets=inline_secrets,
-            templates=templates,
-            disabled=disabled,
-            as_configurations=kind is OutputKind.configurations,
-        )
-        code = pipeline.exit_code(result.diagnostics, strict=strict)
-        if code == 0:
-            pipeline.write_generated(result, out, force=force)
+        with StagedOutput(out, force=force) as staged:
+            result = pipeline.generate(
+                hierarchy,
+                output=str(out),
+                environ=os.environ,
+                inline_secrets=inline_secrets,
+                templates=templates,
+                disabled=disabled,
+                as_configurations=kind is OutputKind.configurations,
+                staged=staged,
+                strict=strict,
+            )
+            code = pipeline.exit_code(result.diagnostics, strict=strict)
+            if code == 0:
+                pipeline.finish_generated(result, staged)
     files = 1 + (len(result.configurations) or len(result.manifests))
     if fmt == "json":
         typer.echo(

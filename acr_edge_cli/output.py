@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from acr_edge_cli.errors import UsageError
@@ -43,21 +43,14 @@ def _relative_parts(relative: str) -> tuple[str, ...]:
     return parts
 
 
-def _folders(relatives: Iterable[str]) -> list[str]:
-    """Every folder the files need, parents before children, each once."""
-    folders: set[str] = set()
-    for relative in relatives:
-        parts = _relative_parts(relative)
-        for end in range(1, len(parts)):
-            folders.add("/".join(parts[:end]))
-    return sorted(folders)  # a parent sorts before anything under it
-
-
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def _write_file(root: str, relative: str, data: bytes) -> None:
-    descriptor = os.open(f"{root}/{relative}", _CREATE, 0o644)
+    try:
+        descriptor = os.open(f"{root}/{relative}", _CREATE, 0o644)
+    except FileExistsError:
+        raise UsageError(f"refusing to write {relative} twice (two devices share an id?)") from None
     try:
         view = memoryview(data)
         while view:
@@ -66,44 +59,73 @@ def _write_file(root: str, relative: str, data: bytes) -> None:
         os.close(descriptor)
 
 
-def write_tree(out: Path, files: Mapping[str, bytes], *, force: bool = False) -> None:
-    """Replace `out` with exactly `files` (relative POSIX paths → bytes).
+class StagedOutput:
+    """A new OUT being written: files go to a hidden sibling folder, which replaces OUT in
+    one rename on commit() and is removed if the block ends without it.
 
-    The files are written to a sibling temporary folder, which is renamed into place; an
-    old folder is moved aside first and removed last. Interrupted at any point, `out` is
-    either the old folder or the new one, never a mix; the leftover is a hidden sibling.
+    Interrupted at any point, OUT is either the old folder or the new one, never a mix; the
+    leftover is a hidden sibling.
     """
-    _check_target(out, force)
-    parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:12]
-    staging = parent / f".{out.name}.acr-edge-new-{token}"
-    retired = parent / f".{out.name}.acr-edge-old-{token}"
-    try:
-        folders = _folders(files)
-        staging.mkdir()
-        # One thread, each folder made once, plain string paths: creating files is kernel
-        # work serialised on each folder's lock, which more threads only contend for
-        # (measured for 10,000 manifests: 0.5 s with one thread, 0.9-1.3 s with 2-8).
-        root = str(staging)
-        for folder in folders:
-            os.mkdir(f"{root}/{folder}")  # noqa: PTH102 - Path objects cost measurable time here
-        for relative, data in files.items():
-            _write_file(root, relative, data)
+
+    def __init__(self, out: Path, *, force: bool = False) -> None:
+        _check_target(out, force)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex[:12]
+        self.out = out
+        self.staging = out.parent / f".{out.name}.acr-edge-new-{token}"
+        self._retired = out.parent / f".{out.name}.acr-edge-old-{token}"
+        self._root = str(self.staging)
+        self._folders: set[str] = set()
+        self._committed = False
+        self.staging.mkdir()
+
+    def __enter__(self) -> StagedOutput:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._committed:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def add(self, relative: str, data: bytes) -> None:
+        """Write one file (a relative POSIX path), making the folders it needs.
+
+        One process writes, each folder is made once, with plain string paths: creating
+        files is kernel work serialised on each folder's lock, which more writers only
+        contend for (10,000 manifests: 0.5 s from one thread, 0.9-1.3 s from 2 to 8).
+        """
+        parts = _relative_parts(relative)
+        folder = ""
+        for part in parts[:-1]:
+            folder = f"{folder}/{part}" if folder else part
+            if folder not in self._folders:
+                os.mkdir(f"{self._root}/{folder}")  # noqa: PTH102 - a Path costs time here
+                self._folders.add(folder)
+        _write_file(self._root, relative, data)
+
+    def commit(self) -> None:
+        """Replace OUT with what was added."""
         # One flush of everything written, rather than one per file: thousands of fsyncs
         # cost seconds, and the rename below must not land before the data does.
         os.sync()
         moved_aside = False
-        if out.exists():
-            out.rename(retired)
+        if self.out.exists():
+            self.out.rename(self._retired)
             moved_aside = True
         try:
-            staging.rename(out)
+            self.staging.rename(self.out)
         except BaseException:
             if moved_aside:
-                retired.rename(out)
+                self._retired.rename(self.out)
             raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+        self._committed = True
+        shutil.rmtree(self._retired, ignore_errors=True)
+
+
+def write_tree(out: Path, files: Mapping[str, bytes], *, force: bool = False) -> None:
+    """Replace `out` with exactly `files` (relative POSIX paths → bytes), atomically."""
+    for relative in files:  # refused before anything is written
+        _relative_parts(relative)
+    with StagedOutput(out, force=force) as staged:
+        for relative, data in files.items():
+            staged.add(relative, data)
+        staged.commit()

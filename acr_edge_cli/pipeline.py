@@ -11,7 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from acr_edge_cli.loader import SourceDocument, json_locators, load_file
-from acr_edge_cli.output import INDEX_NAME, write_tree
+from acr_edge_cli.output import INDEX_NAME, StagedOutput, write_tree
 from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
 from acr_edge_cli.validation import engine
 
@@ -161,6 +161,8 @@ class GenerateResult:
     #: with --as configurations: the documents, and the twin tags that target them
     configurations: tuple[dict[str, Any], ...] = ()
     tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the manifests are already in the StagedOutput given to generate()
+    streamed: bool = False
 
     @property
     def as_configurations(self) -> bool:
@@ -205,12 +207,14 @@ class GenerateResult:
         }
 
     def files(self) -> dict[str, bytes]:
+        """Every file of the output folder: relative path → bytes."""
+        return {**self.content_files(), INDEX_NAME: serialize_json(self.index())}
+
+    def content_files(self) -> dict[str, bytes]:
+        """The manifests, or with --as configurations the configurations."""
         if self.as_configurations:
-            files = {configuration_path(c): serialize_json(c) for c in self.configurations}
-        else:
-            files = {m.path: m.data for m in self.manifests}
-        files[INDEX_NAME] = serialize_json(self.index())
-        return files
+            return {configuration_path(c): serialize_json(c) for c in self.configurations}
+        return {m.path: m.data for m in self.manifests}
 
 
 def configuration_path(document: Mapping[str, Any]) -> str:
@@ -231,15 +235,15 @@ _job: _RenderJob | None = None
 #: Below this many devices one process is faster than starting workers.
 PARALLEL_THRESHOLD = 256
 
+RenderedDevice = tuple[int, bytes, list[Diagnostic]]  # device index, manifest bytes, findings
 
-def _render_range(bounds: tuple[int, int]) -> list[tuple[int, bytes, list[Diagnostic]]]:
-    """Render, serialize and check devices[start:stop] of the current job."""
-    job = _job
-    assert job is not None
+
+def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
+    """Render, serialize and check devices[start:stop] of a job."""
     renderer = job.renderer
     plan = job.loaded.plan
     results = []
-    for index in range(*bounds):
+    for index in range(start, stop):
         device = plan.devices[index]
         rendered = renderer.render(device, plan)
         data = serialize_json(rendered.content)
@@ -254,6 +258,11 @@ def _render_range(bounds: tuple[int, int]) -> list[tuple[int, bytes, list[Diagno
     return results
 
 
+def _render_in_worker(bounds: tuple[int, int]) -> list[RenderedDevice]:
+    assert _job is not None
+    return _render(_job, *bounds)
+
+
 def default_workers(devices: int) -> int:
     """Processes for rendering: every available core for a large fleet, else one.
     ACR_EDGE_WORKERS overrides."""
@@ -265,6 +274,59 @@ def default_workers(devices: int) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+RenderResults = Iterator[tuple[GeneratedManifest, list[Diagnostic]]]
+
+
+@contextmanager
+def rendering(
+    loaded: LoadedHierarchy,
+    *,
+    manifest_file: Callable[[str], str],
+    templates: Path | None = None,
+    disabled: Collection[str] = (),
+    workers: int | None = None,
+) -> Iterator[RenderResults]:
+    """Start rendering and checking every device's manifest; `manifest_file(relative)` names
+    it in findings. Gives each manifest with its findings, in device order.
+
+    Large fleets are split over forked worker processes, which start at once, so the
+    caller's own work overlaps theirs until it reads the results; the result is the same
+    whatever the number of workers. Leaving the block stops workers still running.
+    """
+    global _job
+    from acr_edge_cli.render import Renderer
+
+    devices = loaded.plan.devices
+    count = len(devices)
+    processes = workers if workers is not None else default_workers(count)
+    job = _RenderJob(loaded, manifest_file, Renderer(templates), disabled)
+
+    def results(batches: Iterable[list[RenderedDevice]]) -> RenderResults:
+        for batch in batches:
+            for index, data, findings in batch:
+                device = devices[index]
+                yield GeneratedManifest(device, manifest_path(device), data), findings
+
+    if processes <= 1 or count < 2:
+        yield results(
+            _render(job, start, min(start + 256, count)) for start in range(0, count, 256)
+        )
+        return
+    # Small chunks, several a worker: for balance, and so that results start arriving early.
+    size = -(-count // (processes * 8))
+    chunks = [(start, min(start + size, count)) for start in range(0, count, size)]
+    # Frozen, the inherited heap is never scanned by a worker's collector: no time spent on
+    # it, and its pages stay shared instead of being copied on write.
+    gc.freeze()
+    _job = job
+    try:
+        pool = multiprocessing.get_context("fork").Pool(processes)  # the workers fork here
+    finally:
+        _job = None
+    with pool:
+        yield results(pool.imap(_render_in_worker, chunks))
+
+
 def render_manifests(
     loaded: LoadedHierarchy,
     *,
@@ -273,36 +335,18 @@ def render_manifests(
     disabled: Collection[str] = (),
     workers: int | None = None,
 ) -> tuple[list[GeneratedManifest], list[Diagnostic]]:
-    """Render and check every device's manifest; `manifest_file(relative)` names it in findings.
-
-    Large fleets are split over forked worker processes; the result is the same, in the
-    same order, whatever the number of workers.
-    """
-    global _job
-    from acr_edge_cli.render import Renderer
-
-    count = len(loaded.plan.devices)
-    processes = workers if workers is not None else default_workers(count)
-    _job = _RenderJob(loaded, manifest_file, Renderer(templates), disabled)
-    try:
-        if processes <= 1 or count < 2:
-            batches = [_render_range((0, count))]
-        else:
-            size = -(-count // (processes * 4))  # several chunks a worker, for balance
-            chunks = [(start, min(start + size, count)) for start in range(0, count, size)]
-            # Frozen, the inherited heap is never scanned by a worker's collector: no time
-            # spent on it, and its pages stay shared instead of being copied on write.
-            gc.freeze()
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                batches = pool.map(_render_range, chunks)
-    finally:
-        _job = None
+    """Every device's manifest and all their findings (see rendering())."""
     manifests: list[GeneratedManifest] = []
     diagnostics: list[Diagnostic] = []
-    for batch in batches:
-        for index, data, findings in batch:
-            device = loaded.plan.devices[index]
-            manifests.append(GeneratedManifest(device, manifest_path(device), data))
+    with rendering(
+        loaded,
+        manifest_file=manifest_file,
+        templates=templates,
+        disabled=disabled,
+        workers=workers,
+    ) as results:
+        for manifest, findings in results:
+            manifests.append(manifest)
             diagnostics.extend(findings)
     return manifests, diagnostics
 
@@ -317,16 +361,21 @@ def generate(
     disabled: Collection[str] = (),
     display: str | None = None,
     as_configurations: bool = False,
+    staged: StagedOutput | None = None,
+    strict: bool = False,
 ) -> GenerateResult:
-    """Everything `generate` would write, and every finding; writes nothing.
+    """Everything `generate` would write, and every finding.
 
-    With `as_configurations`, the per-device manifests are the input of IoT Hub automatic
-    deployments (configurations.py), which are what is written and checked.
+    Writes nothing, unless `staged` is given: then each manifest is added to it as it
+    arrives (when the hierarchy's own findings do not already block writing, by `strict`),
+    and finish_generated completes it. With `as_configurations`, the per-device manifests
+    are the input of IoT Hub automatic deployments (configurations.py), which are what is
+    written and checked.
     """
     loaded = load_hierarchy(path, environ=environ, inline_secrets=inline_secrets, display=display)
-    diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
     out = output.rstrip("/")
-    manifests, manifest_findings = render_manifests(
+    manifests: list[GeneratedManifest] = []
+    with rendering(
         loaded,
         manifest_file=(
             (lambda relative: f"{loaded.document.path}#{relative}")
@@ -335,11 +384,27 @@ def generate(
         ),
         templates=templates,
         disabled=disabled,
-    )
-    diagnostics.extend(manifest_findings)
+    ) as results:
+        # Checked while the workers render.
+        diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+        stream = (
+            staged is not None
+            and not as_configurations
+            and exit_code(diagnostics, strict=strict) == EXIT_OK
+        )
+        for manifest, findings in results:
+            if stream:
+                assert staged is not None
+                staged.add(manifest.path, manifest.data)
+            manifests.append(manifest)
+            diagnostics.extend(findings)
     if not as_configurations:
         return GenerateResult(
-            loaded.document.path, loaded.hierarchy, tuple(manifests), tuple(diagnostics)
+            loaded.document.path,
+            loaded.hierarchy,
+            tuple(manifests),
+            tuple(diagnostics),
+            streamed=stream,
         )
     from acr_edge_cli.configurations import DeviceManifest, build_configurations
 
@@ -378,7 +443,17 @@ def generate(
 
 
 def write_generated(result: GenerateResult, out: Path, *, force: bool = False) -> None:
+    """Replace `out` with the result's files."""
     write_tree(out, result.files(), force=force)
+
+
+def finish_generated(result: GenerateResult, staged: StagedOutput) -> None:
+    """Add what generate(staged=...) has not written yet, then replace OUT with it."""
+    files = {} if result.streamed else result.content_files()
+    files[INDEX_NAME] = serialize_json(result.index())
+    for relative, data in files.items():
+        staged.add(relative, data)
+    staged.commit()
 
 
 # --- validate -----------------------------------------------------------------------------
@@ -415,17 +490,20 @@ def _validate_hierarchy(
 ) -> None:
     loaded = read_hierarchy(document, environ=environ)
     display = document.path
-    result.diagnostics.extend(
-        engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
-    )
-    manifests, manifest_findings = render_manifests(
+    with rendering(
         loaded, manifest_file=lambda relative: f"{display}#{relative}", disabled=disabled
-    )
-    result.diagnostics.extend(manifest_findings)
-    for manifest in manifests if result.collect_proxies else ():
-        parent = manifest.device.parent
-        host = (parent.device.hostname or parent.id) if parent else None
-        result.proxies.append((f"{display}#{manifest.path}", orjson.loads(manifest.data), host))
+    ) as results:
+        # Checked while the workers render.
+        result.diagnostics.extend(
+            engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+        )
+        for manifest, findings in results:
+            result.diagnostics.extend(findings)
+            if result.collect_proxies:
+                parent = manifest.device.parent
+                host = (parent.device.hostname or parent.id) if parent else None
+                content = orjson.loads(manifest.data)
+                result.proxies.append((f"{display}#{manifest.path}", content, host))
 
 
 def _read_index(folder: Path) -> SourceDocument | None:
