@@ -93,92 +93,93 @@ TWIN_DESIRED_LIMIT = 32 * 1024
 HUB = ("modulesContent", "$edgeHub", "properties.desired")
 
 
-@dataclass(frozen=True)
 class ModuleEntry:
-    """One module of a manifest (system or user) with the path of its object."""
+    """One module of a manifest (system or user) with the path of its object, and the
+    answers every rule asks of it.
 
-    name: str
-    path: JsonPath
-    spec: dict[str, Any]
-    system: bool
+    The answers are computed when the entry is made, in one pass: with every rule run on
+    every module of thousands of manifests, a lazy property per answer cost more in its
+    own machinery (measured 16 us a module) than the answers themselves.
+    """
 
-    # Rules ask the same questions of every module; each answer is computed once.
+    __slots__ = (
+        "create_options_keys",
+        "create_options_parsed",
+        "create_options_text",
+        "env_values",
+        "image",
+        "is_api_proxy",
+        "is_connected_registry",
+        "name",
+        "path",
+        "repository",
+        "settings",
+        "spec",
+        "system",
+    )
 
-    @cached_property
-    def settings(self) -> dict[str, Any]:
-        settings = self.spec.get("settings")
-        return settings if isinstance(settings, dict) else {}
-
-    @cached_property
-    def image(self) -> str | None:
+    def __init__(self, name: str, path: JsonPath, spec: dict[str, Any], system: bool) -> None:
+        self.name = name
+        self.path = path
+        self.spec = spec
+        self.system = system
+        settings = spec.get("settings")
+        self.settings: dict[str, Any] = settings if isinstance(settings, dict) else {}
         image = self.settings.get("image")
-        return image if isinstance(image, str) else None
-
-    @cached_property
-    def env_values(self) -> dict[str, Any]:
-        """Environment values by name (the `value` of each entry)."""
-        env = self.spec.get("env")
-        if not isinstance(env, dict):
-            return {}
-        return {
-            name: entry.get("value")
-            for name, entry in env.items()
-            if isinstance(entry, dict) and "value" in entry
-        }
-
-    def env(self) -> dict[str, Any]:
-        return self.env_values
-
-    @cached_property
-    def create_options_keys(self) -> list[str]:
-        """The createOptions chunk keys, in the order edgeAgent joins them (it matches them
-        case-insensitively and sorts them ordinally)."""
-        return sorted(k for k in self.settings if CREATE_OPTIONS_KEY.match(k))
-
-    @cached_property
-    def create_options_text(self) -> str | None:
-        """createOptions with its chunks joined; None if absent or not all text."""
-        parts = [self.settings[k] for k in self.create_options_keys]
-        if not parts or not all(isinstance(p, str) for p in parts):
-            return None
-        return "".join(parts)
-
-    @cached_property
-    def is_api_proxy(self) -> bool:
-        return not self.system and (
+        self.image: str | None = image if isinstance(image, str) else None
+        env = spec.get("env")
+        #: environment values by name (the `value` of each entry)
+        self.env_values: dict[str, Any] = (
+            {
+                key: entry.get("value")
+                for key, entry in env.items()
+                if isinstance(entry, dict) and "value" in entry
+            }
+            if isinstance(env, dict)
+            else {}
+        )
+        #: the createOptions chunk keys in the order edgeAgent joins them (it matches them
+        #: case-insensitively and sorts them ordinally)
+        keys = [
+            key
+            for key in self.settings
+            if key[:13].lower() == "createoptions" and CREATE_OPTIONS_KEY.match(key)
+        ]
+        if len(keys) > 1:
+            keys.sort()
+        self.create_options_keys: list[str] = keys
+        parts = [self.settings[key] for key in keys]
+        #: createOptions with its chunks joined; None if absent or not all text
+        self.create_options_text: str | None = (
+            "".join(parts) if parts and all(isinstance(part, str) for part in parts) else None
+        )
+        #: (value, None) for readable createOptions text, (None, reason) otherwise
+        self.create_options_parsed: tuple[Any, str | None] = ({}, None)
+        if self.create_options_text:
+            try:
+                self.create_options_parsed = (orjson.loads(self.create_options_text), None)
+            except orjson.JSONDecodeError as error:
+                self.create_options_parsed = (None, f"{error.msg} at character {error.pos}")
+        reference = parse_image(self.image or "")
+        #: the image's path without registry, tag or digest ('' when it does not parse)
+        self.repository: str = reference.repository if reference else ""
+        self.is_api_proxy: bool = not system and (
             self.repository.endswith("azureiotedge-api-proxy")
             or "NGINX_DEFAULT_PORT" in self.env_values
         )
-
-    @cached_property
-    def is_connected_registry(self) -> bool:
-        return not self.system and (
+        self.is_connected_registry: bool = not system and (
             self.repository.endswith("acr/connected-registry")
             or "ACR_REGISTRY_CONNECTION_STRING" in self.env_values
         )
 
-    @cached_property
-    def create_options_parsed(self) -> tuple[Any, str | None]:
-        """(value, None) for readable createOptions text, (None, reason) otherwise."""
-        text = self.create_options_text
-        if not text:
-            return {}, None
-        try:
-            return orjson.loads(text), None
-        except orjson.JSONDecodeError as error:
-            return None, f"{error.msg} at character {error.pos}"
+    def env(self) -> dict[str, Any]:
+        return self.env_values
 
-    @cached_property
+    @property
     def create_options(self) -> dict[str, Any]:
         """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
         value = self.create_options_parsed[0]
         return value if isinstance(value, dict) else {}
-
-    @cached_property
-    def repository(self) -> str:
-        """The image's path without registry, tag or digest ('' when it does not parse)."""
-        reference = parse_image(self.image or "")
-        return reference.repository if reference else ""
 
 
 def _mapping(value: Any) -> dict[str, Any]:

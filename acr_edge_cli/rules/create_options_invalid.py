@@ -9,7 +9,6 @@ from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import (
     Finding,
     ManifestContext,
-    create_options_keys,
     create_options_path,
 )
 
@@ -24,12 +23,12 @@ SUMMARY = (
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
-        keys = create_options_keys(entry)
-        if not keys:
+        if not entry.create_options_keys:
             continue
-        parts = [entry.settings[k] for k in keys]
-        bad = next((k for k, p in zip(keys, parts, strict=True) if not isinstance(p, str)), None)
-        if bad is not None:
+        if entry.create_options_text is None:  # a chunk is not text
+            bad = next(
+                k for k in entry.create_options_keys if not isinstance(entry.settings[k], str)
+            )
             yield Finding(
                 (*entry.path, "settings", bad),
                 f"{entry.name}: {bad} must be a string of JSON (stringified), not "
@@ -42,8 +41,7 @@ def check(context: ManifestContext) -> Iterator[Finding]:
                 create_options_path(entry),
                 f"{entry.name}: createOptions is not valid JSON ({problem})",
             )
-            continue
-        if not isinstance(value, dict):
+        elif not isinstance(value, dict):
             yield Finding(
                 create_options_path(entry),
                 f"{entry.name}: createOptions must hold a JSON object, not {type(value).__name__}",
