@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,6 +111,29 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _import_what_follows_loading() -> None:
+    import acr_edge_cli.model
+    import acr_edge_cli.render  # noqa: F401
+
+
+_importing: threading.Thread | None = None
+
+
+def _start_imports_while_parsing() -> None:
+    """Import what a hierarchy needs after parsing (pydantic and jinja2: 0.3 s) on a thread:
+    the YAML parser releases the GIL, so both proceed at once. Importing them again waits
+    for the thread. A daemon: an input error exits without waiting for it."""
+    global _importing
+    _importing = threading.Thread(target=_import_what_follows_loading, daemon=True)
+    _importing.start()
+
+
+def _no_other_thread() -> None:
+    """Forking copies only the calling thread: let the import thread end first."""
+    if _importing is not None:
+        _importing.join()
+
+
 def load_hierarchy(
     path: Path,
     *,
@@ -117,6 +141,7 @@ def load_hierarchy(
     inline_secrets: bool = False,
     display: str | None = None,
 ) -> LoadedHierarchy:
+    _start_imports_while_parsing()
     with _cycle_collection_paused():
         document = load_file(path, display)
         return read_hierarchy(document, environ=environ, inline_secrets=inline_secrets)
@@ -318,6 +343,7 @@ def rendering(
     # Frozen, the inherited heap is never scanned by a worker's collector: no time spent on
     # it, and its pages stay shared instead of being copied on write.
     gc.freeze()
+    _no_other_thread()
     _job = job
     try:
         pool = multiprocessing.get_context("fork").Pool(processes)  # the workers fork here
@@ -569,6 +595,8 @@ def validate_paths(
     With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
     """
     result = ValidateResult(collect_proxies=collect_proxies)
+    if any(path.suffix.lower() != ".json" and not path.is_dir() for path in paths):
+        _start_imports_while_parsing()  # a hierarchy file
     queue: list[Path] = []
     for path in paths:
         if not path.is_dir():
