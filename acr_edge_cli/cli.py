@@ -6,6 +6,7 @@ without loading pydantic, jinja2 or jsonschema.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -535,8 +536,22 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        _exit_now(130)
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            typer.echo(done.code, err=True)
+        _exit_now(1 if isinstance(done.code, str) else (done.code or 0))
     except Exception as error:
         if _state["debug"]:
             raise
         _internal_error(error)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit without tearing the interpreter down object by object: for a 10,000-device
+    hierarchy that alone took 0.1 s, and there is nothing left to clean up (every file
+    is closed and every worker has ended by now; output is flushed here)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # e.g. a reader that went away (`| head`)
+            stream.flush()
+    os._exit(code)

@@ -66,6 +66,8 @@ def create_options_text(options: Mapping[str, Any] | None) -> str:
 def create_options_chunks(options: Mapping[str, Any] | None) -> dict[str, str]:
     """`createOptions`, `createOptions01`... of at most 512 characters, as edgeAgent joins them."""
     text = create_options_text(options)
+    if len(text) <= CREATE_OPTIONS_CHUNK:  # nearly always: one chunk
+        return {"createOptions": text}
     chunks = [text[i : i + CREATE_OPTIONS_CHUNK] for i in range(0, len(text), CREATE_OPTIONS_CHUNK)]
     return {
         ("createOptions" if index == 0 else f"createOptions{index:02d}"): chunk

@@ -6,6 +6,7 @@ every device (so an API proxy on every one), two user modules each.
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 REPOSITORIES = [
@@ -82,4 +83,6 @@ def hierarchy(count: int) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(hierarchy(int(sys.argv[1])))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("devices", type=int, help="how many devices")
+    sys.stdout.write(hierarchy(parser.parse_args().devices))

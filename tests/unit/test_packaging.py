@@ -107,8 +107,10 @@ def test_libraries_stay_in_their_layer(library: str, allowed: set[str]) -> None:
 
 def test_version_starts_without_the_heavy_libraries() -> None:
     code = (
-        "import sys, runpy; sys.argv=['acr-edge','--version']\n"
-        "try:\n    runpy.run_module('acr_edge_cli', run_name='__main__')\n"
+        # app() rather than main(), which ends the process without returning
+        "import sys; sys.argv=['acr-edge','--version']\n"
+        "from acr_edge_cli.cli import app\n"
+        "try:\n    app()\n"
         "except SystemExit:\n    pass\n"
         "heavy = [m for m in ('pydantic', 'jinja2', 'jsonschema', 'yaml', 'azure') if m in sys.modules]\n"
         "print(','.join(heavy))"
