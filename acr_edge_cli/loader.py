@@ -10,21 +10,29 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 import yaml_rs
 
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity, to_pointer
 from acr_edge_cli.errors import InputError
 
-try:  # libyaml's parser is several times faster; the pure-Python one gives the same marks
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+# PyYAML only explains a refusal or locates a finding, so it is imported when that happens.
+if TYPE_CHECKING:
+    import yaml
+
+
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    import yaml
+
+    try:  # libyaml's parser is several times faster; the pure-Python one gives the same marks
+        return yaml.CSafeLoader  # type: ignore[return-value]
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        return yaml.SafeLoader
+
 
 #: How many nodes alias expansion may produce before a file is refused ("billion laughs").
 MAX_EXPANDED_NODES = 2_000_000
@@ -130,12 +138,16 @@ def _mark(node: yaml.Node) -> Position:
 
 
 def _describe_scalar(node: yaml.Node) -> str:
+    import yaml
+
     value = node.value if isinstance(node, yaml.ScalarNode) else "..."
     return str(value)
 
 
 def _check_yaml_tree(root: yaml.Node, display: str) -> None:
     """Refuse duplicate keys, non-string keys and runaway alias expansion, with positions."""
+    import yaml
+
     budget = MAX_EXPANDED_NODES
     # An explicit stack: deep nesting must not exhaust Python's recursion limit.
     stack: list[tuple[yaml.Node, int]] = [(root, 0)]
@@ -178,6 +190,8 @@ def _check_yaml_tree(root: yaml.Node, display: str) -> None:
 
 def _yaml_child(node: yaml.Node, part: PathPart) -> tuple[yaml.Node, yaml.Node] | None:
     """The (key node, value node) for one step of a path; later keys win, as in the data."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         found = None
         for key_node, value_node in node.value:
@@ -226,7 +240,9 @@ def _yaml_error_message(error: yaml.MarkedYAMLError) -> str:
 def _parse_yaml_slowly(text: str, display: str) -> SourceDocument:
     """PyYAML, with marks: the precise, located message for a file the fast parser refused,
     and the data where only PyYAML can tell what is wrong (several documents)."""
-    loader = _YamlLoader(text)
+    import yaml
+
+    loader = _yaml_loader()(text)
     try:
         try:
             node = loader.get_single_node()
@@ -334,7 +350,8 @@ class _YamlEventLocator:
     """
 
     def __init__(self, text: str) -> None:
-        self._events = yaml.parse(text, Loader=_YamlLoader)
+        self._text = text
+        self._events: Iterator[Any] | None = None  # PyYAML's parse, started by a lookup
         self._values: dict[JsonPath, Position] = {}
         self._keys: dict[JsonPath, Position] = {}
         self._closed: set[JsonPath] = set()
@@ -356,6 +373,10 @@ class _YamlEventLocator:
         return table[path]
 
     def _step(self) -> None:
+        import yaml
+
+        if self._events is None:
+            self._events = yaml.parse(self._text, Loader=_yaml_loader())
         try:
             event = next(self._events)
         except (StopIteration, yaml.YAMLError):

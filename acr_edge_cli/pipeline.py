@@ -25,10 +25,10 @@ from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from acr_edge_cli.loader import SourceDocument, json_locators, load_file
 from acr_edge_cli.output import INDEX_NAME, StagedOutput, write_tree
-from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
-from acr_edge_cli.validation import engine
 
-if TYPE_CHECKING:  # loaded when a hierarchy is read: checking manifests needs none of them
+# The rules and the model are imported where they are used: a hierarchy file's YAML is
+# parsed meanwhile (see _start_imports_while_parsing).
+if TYPE_CHECKING:
     from acr_edge_cli.model import Hierarchy
     from acr_edge_cli.plan import DevicePlan, HierarchyPlan
     from acr_edge_cli.render import Renderer
@@ -113,7 +113,8 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 def _import_what_follows_loading() -> None:
     import acr_edge_cli.model
-    import acr_edge_cli.render  # noqa: F401
+    import acr_edge_cli.render
+    import acr_edge_cli.validation.engine  # noqa: F401
 
 
 _importing: threading.Thread | None = None
@@ -265,6 +266,8 @@ RenderedDevice = tuple[int, bytes, list[Diagnostic]]  # device index, manifest b
 
 def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
     """Render, serialize and check devices[start:stop] of a job."""
+    from acr_edge_cli.validation import engine
+
     renderer = job.renderer
     plan = job.loaded.plan
     results = []
@@ -398,6 +401,8 @@ def generate(
     are the input of IoT Hub automatic deployments (configurations.py), which are what is
     written and checked.
     """
+    from acr_edge_cli.validation import engine
+
     loaded = load_hierarchy(path, environ=environ, inline_secrets=inline_secrets, display=display)
     out = output.rstrip("/")
     manifests: list[GeneratedManifest] = []
@@ -514,6 +519,8 @@ def _validate_hierarchy(
     disabled: Collection[str],
     result: ValidateResult,
 ) -> None:
+    from acr_edge_cli.validation import engine
+
     loaded = read_hierarchy(document, environ=environ)
     display = document.path
     with rendering(
@@ -557,6 +564,9 @@ def _validate_output(
     folder: Path, index: SourceDocument, result: ValidateResult, disabled: Collection[str]
 ) -> None:
     """A generated folder: each manifest, then the hierarchy rules read off the manifests."""
+    from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
+    from acr_edge_cli.validation import engine
+
     devices: list[OutputDevice] = []
     for position, entry in enumerate(index.data["devices"]):
         path = folder / entry["manifest"]
@@ -594,6 +604,8 @@ def validate_paths(
 
     With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
     """
+    from acr_edge_cli.validation import engine
+
     result = ValidateResult(collect_proxies=collect_proxies)
     if any(path.suffix.lower() != ".json" and not path.is_dir() for path in paths):
         _start_imports_while_parsing()  # a hierarchy file
