@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -531,7 +532,14 @@ def _internal_error(error: BaseException) -> NoReturn:
     sys.exit(EXIT_INPUT)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM (a cancelled CI job) unwinds like Ctrl-C does: workers are stopped and a
+    # half-written output folder is removed on the way out.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -286,6 +287,13 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
     return results
 
 
+def _start_worker() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them, and die quietly when it
+    does (rather than run a SIGTERM handler inherited from the command line)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _render_in_worker(bounds: tuple[int, int]) -> list[RenderedDevice]:
     assert _job is not None
     return _render(_job, *bounds)
@@ -349,7 +357,8 @@ def rendering(
     _no_other_thread()
     _job = job
     try:
-        pool = multiprocessing.get_context("fork").Pool(processes)  # the workers fork here
+        # the workers fork here
+        pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker)
     finally:
         _job = None
     with pool:
