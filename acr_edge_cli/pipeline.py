@@ -365,30 +365,6 @@ def rendering(
         yield results(pool.imap(_render_in_worker, chunks))
 
 
-def render_manifests(
-    loaded: LoadedHierarchy,
-    *,
-    manifest_file: Callable[[str], str],
-    templates: Path | None = None,
-    disabled: Collection[str] = (),
-    workers: int | None = None,
-) -> tuple[list[GeneratedManifest], list[Diagnostic]]:
-    """Every device's manifest and all their findings (see rendering())."""
-    manifests: list[GeneratedManifest] = []
-    diagnostics: list[Diagnostic] = []
-    with rendering(
-        loaded,
-        manifest_file=manifest_file,
-        templates=templates,
-        disabled=disabled,
-        workers=workers,
-    ) as results:
-        for manifest, findings in results:
-            manifests.append(manifest)
-            diagnostics.extend(findings)
-    return manifests, diagnostics
-
-
 def generate(
     path: Path,
     *,
