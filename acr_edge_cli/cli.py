@@ -7,6 +7,7 @@ without loading pydantic, jinja2 or jsonschema.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -90,6 +91,21 @@ def _reported_errors(output_format: str = "text") -> Iterator[None]:
         raise typer.Exit(error.exit_code) from None
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """generate and validate make one pass over trees (the hierarchy, its plan, manifests;
+    rendering and checking leave no cyclic garbage): there the cyclic garbage collector
+    only rescans the growing heap, 0.4 s of 10,000 devices. Reference counting frees
+    everything; forked workers inherit the setting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _explain(rule_name: str) -> str | None:
     from acr_edge_cli import reporting, rules
 
@@ -162,7 +178,7 @@ def generate(
     from acr_edge_cli.output import StagedOutput
 
     fmt = output_format.value
-    with _reported_errors(fmt):
+    with _reported_errors(fmt), _no_cycle_collection():
         disabled = _check_disabled(disable or [])
         with StagedOutput(out, force=force) as staged:
             result = pipeline.generate(
@@ -247,7 +263,7 @@ def validate(
     from acr_edge_cli import pipeline, reporting, rules
 
     fmt = output_format.value
-    with _reported_errors(fmt):
+    with _reported_errors(fmt), _no_cycle_collection():
         disabled = _check_disabled(disable or [])
         result = pipeline.validate_paths(
             paths, environ=os.environ, disabled=disabled, collect_proxies=nginx
