@@ -69,7 +69,7 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: 
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited: {log.read_text(errors='replace')}")
+            raise RuntimeError(f"{process.args!r} exited: {log.read_text(errors='replace')}")
         with socket.socket() as probe:
             probe.settimeout(0.2)
             if probe.connect_ex((host, port)) == 0:

@@ -35,7 +35,7 @@ class Interrupted(BaseException):
     """Stands for a kill or Ctrl-C: not an Exception, so nothing may swallow it."""
 
 
-def _steps(patch: pytest.MonkeyPatch, on_step: Callable[[], None]) -> None:
+def _steps(patch: pytest.MonkeyPatch, on_step: Callable[[], object]) -> None:
     """Call `on_step` before every file write and every rename write_tree makes."""
     original_write, original_rename = output._write_file, Path.rename
 

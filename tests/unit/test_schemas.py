@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -34,8 +36,8 @@ def test_examples_are_valid_against_the_exported_hierarchy_schema(name: str) -> 
     assert list(validator.iter_errors(load_example(name))) == []
 
 
-def _golden_manifest() -> dict[str, object]:
-    data: dict[str, object] = json.loads(
+def _golden_manifest() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
         (GOLDEN / "two-layer/layer-0/top-layer/deployment.json").read_text()
     )
     return data
@@ -73,13 +75,14 @@ def test_generated_manifest_passes_the_manifest_schemas() -> None:
     ],
 )
 def test_schema_findings_are_located(
-    edit: object, expected: list[tuple[tuple[str, ...], str]]
+    edit: Callable[[dict[str, Any], dict[str, Any]], object],
+    expected: list[tuple[tuple[str, ...], str]],
 ) -> None:
     manifest = _golden_manifest()
-    content = manifest["modulesContent"]  # type: ignore[index]
-    agent = content["$edgeAgent"]["properties.desired"]  # type: ignore[index]
-    hub = content["$edgeHub"]["properties.desired"]  # type: ignore[index]
-    edit(agent, hub)  # type: ignore[operator]
+    content = manifest["modulesContent"]
+    agent = content["$edgeAgent"]["properties.desired"]
+    hub = content["$edgeHub"]["properties.desired"]
+    edit(agent, hub)
     findings = check_manifest(manifest)
     assert len(findings) == len(expected)
     for (path, message, _), (tail, fragment) in zip(findings, expected, strict=True):
@@ -92,7 +95,7 @@ def test_the_compiled_validator_agrees_with_the_explaining_one() -> None:
     from acr_edge_cli.validation.schema import _fast_validator, validator
 
     agent_schema = "edgeagent-1.1"
-    good = _golden_manifest()["modulesContent"]["$edgeAgent"]  # type: ignore[index]
+    good = _golden_manifest()["modulesContent"]["$edgeAgent"]
     cases = [good]
     for key, value in [("schemaVersion", "1.2"), ("modules", {"my.module": {}}), ("x", 1)]:
         broken = json.loads(json.dumps(good))

@@ -39,7 +39,7 @@ def _with_twin(count: int) -> dict[str, object]:
     content = manifest()
     # each key "kNNNNN" (6 bytes) + a 26-byte string = 32 bytes
     desired = {f"k{i:05d}": "x" * 26 for i in range(count)}
-    content["modulesContent"]["Sensor"] = {"properties.desired": desired}  # type: ignore[index]
+    content["modulesContent"]["Sensor"] = {"properties.desired": desired}
     return content
 
 

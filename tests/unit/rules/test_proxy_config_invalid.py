@@ -9,7 +9,7 @@ POINTER = "/modulesContent/IoTEdgeAPIProxy/properties.desired/proxy_config"
 
 def _with_config(value: object) -> dict[str, object]:
     content = manifest()
-    content["modulesContent"]["IoTEdgeAPIProxy"] = {"properties.desired": {"proxy_config": value}}  # type: ignore[index]
+    content["modulesContent"]["IoTEdgeAPIProxy"] = {"properties.desired": {"proxy_config": value}}
     return content
 
 
