@@ -536,17 +536,66 @@ class JsonPositions:
         return None if offset is None else self.position(offset)
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _json_offset(text: str, path: JsonPath, *, key: bool) -> int | None:
+    """Offset of the value (or key) at `path` in valid JSON text, found by walking along the
+    path only: the siblings on the way are skipped by the C decoder. (Scanning every
+    position in Python cost 1.5 ms for a 4 KB manifest; a finding needs one path.)"""
+    index = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+    key_offset: int | None = None
+    for part in path:
+        opening = text[index]
+        index = _WHITESPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+        if opening == "{" and isinstance(part, str):
+            while text[index] == '"':
+                name, end = _scan_string(text, index + 1)
+                key_offset = index
+                end = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
+                index = _WHITESPACE.match(text, end + 1).end()  # type: ignore[union-attr]
+                if name == part:
+                    break
+                _, end = _DECODER.raw_decode(text, index)
+                index = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
+                if text[index] != ",":
+                    return None
+                index = _WHITESPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+            else:
+                return None
+        elif opening == "[" and isinstance(part, int) and text[index] != "]":
+            for _ in range(part):
+                _, end = _DECODER.raw_decode(text, index)
+                index = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
+                if text[index] != ",":
+                    return None
+                index = _WHITESPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+            key_offset = None
+        else:
+            return None
+    return key_offset if key else index
+
+
+def _offset_position(text: str, offset: int) -> Position:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
 def json_locators(
     text: str,
 ) -> tuple[Callable[[JsonPath], Position | None], Callable[[JsonPath], Position | None]]:
-    positions: list[JsonPositions] = []
+    scans: list[JsonPositions] = []
 
-    def scanned() -> JsonPositions:
-        if not positions:
-            positions.append(JsonPositions(text))
-        return positions[0]
+    def locate(path: JsonPath, key: bool) -> Position | None:
+        try:
+            offset = _json_offset(text, path, key=key)
+        except (ValueError, IndexError, RecursionError):  # not the valid JSON it should be
+            if not scans:
+                scans.append(JsonPositions(text))
+            return scans[0].key_at(path) if key else scans[0].value_at(path)
+        return None if offset is None else _offset_position(text, offset)
 
-    return (lambda path: scanned().value_at(path)), (lambda path: scanned().key_at(path))
+    return (lambda path: locate(path, False)), (lambda path: locate(path, True))
 
 
 def parse_json(text: str, display: str) -> SourceDocument:

@@ -540,7 +540,10 @@ def _validate_output(
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
             continue
-        result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+        context = ManifestContext(document)  # the rules' answers serve both checks
+        result.diagnostics.extend(
+            engine.check_manifest(document, disabled=disabled, context=context)
+        )
         if result.collect_proxies:
             result.proxies.append((str(path), document.data, entry.get("parent")))
         devices.append(
@@ -549,7 +552,7 @@ def _validate_output(
                 parent=entry.get("parent"),
                 layer=int(entry.get("layer", 0)),
                 index_path=("devices", position),
-                manifest=ManifestContext(document),
+                manifest=context,
             )
         )
     result.diagnostics.extend(

@@ -451,7 +451,24 @@ class OutputContext:
     devices: tuple[OutputDevice, ...]
 
     def by_id(self, device_id: str | None) -> OutputDevice | None:
-        return next((d for d in self.devices if d.id == device_id), None)
+        return self._by_id.get(device_id) if device_id is not None else None
 
     def children_of(self, device: OutputDevice) -> list[OutputDevice]:
-        return [d for d in self.devices if d.parent == device.id]
+        return self._children.get(device.id, [])
+
+    # Indexed once: a scan per device made checking a 10,000-device folder quadratic.
+
+    @cached_property
+    def _by_id(self) -> dict[str, OutputDevice]:
+        found: dict[str, OutputDevice] = {}
+        for device in self.devices:
+            found.setdefault(device.id, device)  # the first, as a scan would find it
+        return found
+
+    @cached_property
+    def _children(self) -> dict[str, list[OutputDevice]]:
+        children: dict[str, list[OutputDevice]] = {}
+        for device in self.devices:
+            if device.parent is not None:
+                children.setdefault(device.parent, []).append(device)
+        return children

@@ -61,14 +61,16 @@ def check_manifest(
     hierarchy: HierarchyPlan | None = None,
     disabled: Collection[str] = (),
     generated: bool = False,
+    context: ManifestContext | None = None,
 ) -> list[Diagnostic]:
-    """Schema and manifest rules for one manifest.
+    """Schema and manifest rules for one manifest (`context`: one already made for it).
 
     For a manifest generated from a hierarchy (`device` given, or `generated`), rules that
     also check hierarchies are skipped: they already reported at the hierarchy's own lines.
     """
     generated = generated or device is not None
-    context = ManifestContext(document, device, hierarchy)
+    if context is None:
+        context = ManifestContext(document, device, hierarchy)
     found: list[Diagnostic] = []
     for rule in _manifest_rules(generated, frozenset(disabled)):
         found.extend(_diagnostics(rule, rule.check(context), document))

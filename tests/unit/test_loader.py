@@ -7,7 +7,8 @@ import json
 import pytest
 
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import JsonPositions, parse_json, parse_yaml
+from acr_edge_cli.loader import JsonPositions, json_locators, parse_json, parse_yaml
+from tests.conftest import GOLDEN
 
 
 def test_yaml_positions_of_values_and_keys() -> None:
@@ -90,3 +91,21 @@ def test_findings_with_and_without_lines_sort_together() -> None:
     located = Diagnostic("f.json", 3, 1, "schema", Severity.ERROR, "x")
     unlocated = Diagnostic("f.json", None, None, "nginx", Severity.ERROR, "y")
     assert sorted([located, unlocated]) == [unlocated, located]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{\n  "a": {"b": [1, {"c": "x\\"y"}, true]},\n  "d" : null, "e": -1.5e3, "f": [], "g": {}\n}',
+        (GOLDEN / "two-layer" / "layer-0" / "top-layer" / "deployment.json").read_text(),
+        (GOLDEN / "factory-isa95" / "index.json").read_text(),
+    ],
+)
+def test_json_locators_agree_with_a_full_scan(text: str) -> None:
+    # Locating walks along the path only; the full scan records every position.
+    value_at, key_at = json_locators(text)
+    scan = JsonPositions(text)
+    paths = set(scan.values) | set(scan.keys) | {("missing",), ("a", "b", 7), ("a", 0)}
+    for path in paths:
+        assert value_at(path) == scan.value_at(path), path
+        assert key_at(path) == scan.key_at(path), path
