@@ -294,6 +294,10 @@ class Renderer:
         except jinja2.TemplateSyntaxError as error:
             where = f"{error.filename or error.name}:{error.lineno}"
             raise TemplateError(f"{where}: template syntax error: {error.message}") from None
+        # jinja keeps a template's globals as a ChainMap over the environment's, which every
+        # render copies key by key in Python (20 us of 43 a device); these globals never
+        # change, so a plain dict serves the same names.
+        self.template.globals = dict(self.template.globals)
 
     def render(self, plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> RenderedManifest:
         context = manifest_context(plan, hierarchy_plan)

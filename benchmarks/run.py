@@ -106,6 +106,9 @@ def main() -> None:
             rows.append((f"generate {size:,} devices", measure(generate, env, repeat, out)))
             validate = [*acr_edge, "validate", str(source)]
             rows.append((f"validate {size:,} devices (hierarchy)", measure(validate, env, repeat)))
+            folder = [*acr_edge, "validate", f"{out}-0"]
+            name = f"validate {size:,} devices (generated folder)"
+            rows.append((name, measure(folder, env, repeat)))
             if size == options.sizes[0]:
                 manifest = next(Path(f"{out}-0").glob("layer-0/*/deployment.json"))
                 single = root / "deployment.json"

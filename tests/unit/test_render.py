@@ -179,3 +179,13 @@ def test_a_user_template_can_lay_out_the_prepared_modules(tmp_path: Any) -> None
     plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
     content = Renderer(tmp_path).render(plan.devices[1], plan).content
     assert content == {"names": ["n"], "hub": "$upstream:8000/azureiotedge-hub:1.5"}
+
+
+def test_user_templates_keep_jinja_globals(tmp_path: Any) -> None:
+    (tmp_path / "deployment.json.j2").write_text(
+        "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}"
+        '{% endfor %}{"n": {{ ns.n }}, "d": {{ dict(a=1) | tojson }}}'
+    )
+    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    content = Renderer(tmp_path).render(plan.devices[0], plan).content
+    assert content == {"n": 3, "d": {"a": 1}}
