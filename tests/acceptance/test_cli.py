@@ -182,6 +182,23 @@ def test_errors_block_writing_and_keep_the_previous_output(
     assert after == before
 
 
+def test_two_devices_with_one_id_are_never_written_over_each_other(
+    workdir: Path, cli: Callable[..., CliResult]
+) -> None:
+    def twin_child(data: dict[str, Any]) -> None:
+        children = data["devices"][0]["children"]
+        children.append({**children[0], "connected_registry": None})
+
+    _break(workdir / "two-layer.yaml", twin_child)
+    result = cli("generate", "two-layer.yaml", "-o", "out", "--disable", "device-id-duplicate")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: refusing to write layer-1/lower-layer/deployment.json twice "
+        "(two devices share an id?)\n"
+    )
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith((".", "out"))) == []
+
+
 def test_refuses_to_replace_a_folder_it_did_not_write(
     workdir: Path, cli: Callable[..., CliResult]
 ) -> None:
