@@ -350,26 +350,8 @@ def proxy_setting_path(plan: DevicePlan, key: str) -> JsonPath:
 CREATE_OPTIONS_KEY = re.compile(r"^createoptions(\d*)$", re.IGNORECASE)
 
 
-def create_options_keys(entry: ModuleEntry) -> list[str]:
-    """The createOptions chunk keys of a module, in the order edgeAgent joins them."""
-    return entry.create_options_keys
-
-
-def joined_create_options(entry: ModuleEntry) -> str | None:
-    """The module's createOptions text with its chunks joined; None if absent or not text."""
-    return entry.create_options_text
-
-
 def create_options_path(entry: ModuleEntry) -> JsonPath:
     return (*entry.path, "settings", "createOptions")
-
-
-def is_api_proxy(entry: ModuleEntry) -> bool:
-    return entry.is_api_proxy
-
-
-def is_connected_registry(entry: ModuleEntry) -> bool:
-    return entry.is_connected_registry
 
 
 def env_path(entry: ModuleEntry, name: str) -> JsonPath:
@@ -436,7 +418,7 @@ class OutputDevice:
     manifest: ManifestContext
 
     def api_proxy(self) -> ModuleEntry | None:
-        return next((m for m in self.manifest.user_modules() if is_api_proxy(m)), None)
+        return next((m for m in self.manifest.user_modules() if m.is_api_proxy), None)
 
     def proxy_port(self) -> str | None:
         proxy = self.api_proxy()

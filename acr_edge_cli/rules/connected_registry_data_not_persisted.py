@@ -10,7 +10,6 @@ from acr_edge_cli.rules.base import (
     Finding,
     ManifestContext,
     create_options_path,
-    is_connected_registry,
 )
 
 NAME = "connected-registry-data-not-persisted"
@@ -37,7 +36,7 @@ def _targets(options: dict[str, object]) -> set[str]:
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
-        if not is_connected_registry(entry):
+        if not entry.is_connected_registry:
             continue
         volume = entry.env().get("ACR_REGISTRY_DATA_VOLUME", DEFAULT_DATA_VOLUME)
         if str(volume).rstrip("/") not in _targets(entry.create_options):

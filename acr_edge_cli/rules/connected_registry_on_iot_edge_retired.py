@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, is_connected_registry
+from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "connected-registry-on-iot-edge-retired"
 SEVERITY = Severity.INFO
@@ -25,6 +25,6 @@ def check(context: Any) -> Iterator[Finding]:
         if first is not None:
             yield Finding((*first.source, "connected_registry"), MESSAGE)
         return
-    entry = next((m for m in context.user_modules() if is_connected_registry(m)), None)
+    entry = next((m for m in context.user_modules() if m.is_connected_registry), None)
     if entry is not None:
         yield Finding(entry.path, MESSAGE)

@@ -13,7 +13,6 @@ from acr_edge_cli.rules.base import (
     Finding,
     ManifestContext,
     env_path,
-    is_connected_registry,
     is_placeholder,
 )
 
@@ -48,7 +47,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
 def check(context: ManifestContext) -> Iterator[Finding]:
     lower = context.is_lower_layer
     for entry in context.user_modules():
-        if not is_connected_registry(entry):
+        if not entry.is_connected_registry:
             continue
         value = entry.env().get(VARIABLE)
         if not isinstance(value, str):

@@ -7,7 +7,7 @@ generate does this), or shrink the options."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext, create_options_keys
+from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "create-options-chunking"
 SEVERITY = Severity.ERROR
@@ -22,7 +22,7 @@ MAX_CHUNKS = 8
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
-        keys = create_options_keys(entry)
+        keys = entry.create_options_keys
         if not keys:
             continue
         for index, key in enumerate(keys):

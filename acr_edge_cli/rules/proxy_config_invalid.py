@@ -10,7 +10,7 @@ import binascii
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext, is_api_proxy
+from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "proxy-config-invalid"
 SEVERITY = Severity.ERROR
@@ -24,7 +24,7 @@ LIMIT = 4096
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
-        if not is_api_proxy(entry):
+        if not entry.is_api_proxy:
             continue
         twin = context.modules_content.get(entry.name)
         desired = twin.get("properties.desired") if isinstance(twin, dict) else None

@@ -7,7 +7,7 @@ delete the variable."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext, is_api_proxy
+from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "proxy-obsolete-env"
 SEVERITY = Severity.WARNING
@@ -21,7 +21,7 @@ OBSOLETE = ("NGINX_CONFIG_ENV_VAR_LIST", "PROXY_CONFIG_ENV_VAR_LIST")
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
-        if not is_api_proxy(entry):
+        if not entry.is_api_proxy:
             continue
         env = entry.env()
         for name in OBSOLETE:

@@ -12,7 +12,6 @@ from acr_edge_cli.rules.base import (
     ManifestContext,
     create_options_path,
     env_path,
-    is_api_proxy,
 )
 
 NAME = "proxy-port-mismatch"
@@ -25,7 +24,7 @@ EXPOSED_BY_IMAGE = {"443", "80", "5000", "11002", "8000"}
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
-        if not is_api_proxy(entry):
+        if not entry.is_api_proxy:
             continue
         value = entry.env().get("NGINX_DEFAULT_PORT", DEFAULT_PORT)
         port = str(value)

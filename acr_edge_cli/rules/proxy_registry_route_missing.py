@@ -7,7 +7,7 @@ connected registry is bypassed (warning). Fix: set exactly one, normally
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext, is_api_proxy
+from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "proxy-registry-route-missing"
 SEVERITY = Severity.ERROR
@@ -20,7 +20,7 @@ SUMMARY = (
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
-        if not is_api_proxy(entry):
+        if not entry.is_api_proxy:
             continue
         env = entry.env()
         connected = "CONNECTED_ACR_ROUTE_ADDRESS" in env

@@ -13,8 +13,6 @@ from acr_edge_cli.rules.base import (
     Finding,
     ManifestContext,
     env_path,
-    is_api_proxy,
-    is_connected_registry,
 )
 
 NAME = "proxy-route-target-unknown"
@@ -35,7 +33,7 @@ ROUTES = (
 def check(context: ManifestContext) -> Iterator[Finding]:
     modules = {entry.name.lower(): entry for entry in context.user_modules()}
     for proxy in context.user_modules():
-        if not is_api_proxy(proxy):
+        if not proxy.is_api_proxy:
             continue
         env = proxy.env()
         for variable in ROUTES:
@@ -59,7 +57,7 @@ def check(context: ManifestContext) -> Iterator[Finding]:
                     "this deployment",
                     severity,
                 )
-            elif is_connected_registry(target) and int(port) != REGISTRY_CONTAINER_PORT:
+            elif target.is_connected_registry and int(port) != REGISTRY_CONTAINER_PORT:
                 yield Finding(
                     env_path(proxy, variable),
                     f"{proxy.name}: {variable} uses port {port}, but the connected registry "
