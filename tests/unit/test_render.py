@@ -12,7 +12,7 @@ import pytest
 from acr_edge_cli.errors import TemplateError
 from acr_edge_cli.loader import parse_yaml
 from acr_edge_cli.model import parse_hierarchy
-from acr_edge_cli.plan import plan_hierarchy, resolve_image
+from acr_edge_cli.plan import HierarchyPlan, plan_hierarchy, resolve_image
 from acr_edge_cli.render import Renderer, create_options_chunks
 
 HIERARCHY = """\
@@ -36,9 +36,13 @@ devices:
 """
 
 
-def render(port: int = 8000, long: str = "x") -> dict[str, dict[str, Any]]:
+def _plan(port: int = 8000, long: str = "x") -> HierarchyPlan:
     text = HIERARCHY.replace("PORT", str(port)).replace("LONG", long)
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(text, "h.yaml")))
+    return plan_hierarchy(parse_hierarchy(parse_yaml(text, "h.yaml")))
+
+
+def render(port: int = 8000, long: str = "x") -> dict[str, dict[str, Any]]:
+    plan = _plan(port, long)
     renderer = Renderer()
     return {d.id: renderer.render(d, plan).content for d in plan.devices}
 
@@ -101,7 +105,7 @@ def test_images_with_a_host_are_used_as_written_on_top() -> None:
 
 
 def test_resolve_image_per_layer() -> None:
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     top, child = plan.devices
     assert resolve_image("repo/x:1", top, "c.azurecr.io") == "c.azurecr.io/repo/x:1"
     assert resolve_image("repo/x:1", child, "c.azurecr.io") == "$upstream:8000/repo/x:1"
@@ -109,14 +113,14 @@ def test_resolve_image_per_layer() -> None:
 
 def test_user_templates_override_and_are_sandboxed(tmp_path: Any) -> None:
     (tmp_path / "deployment.json.j2").write_text("{{ ''.__class__.__mro__ }}")
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     with pytest.raises(TemplateError, match="refused by the template sandbox"):
         Renderer(tmp_path).render(plan.devices[0], plan)
 
 
 def test_user_template_that_is_not_json_is_reported(tmp_path: Any) -> None:
     (tmp_path / "deployment.json.j2").write_text('{"modulesContent": {{ device.id }}}')
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     with pytest.raises(TemplateError, match="rendered text for device top is not JSON"):
         Renderer(tmp_path).render(plan.devices[0], plan)
 
@@ -125,7 +129,7 @@ def test_user_template_may_use_the_module_filters(tmp_path: Any) -> None:
     (tmp_path / "deployment.json.j2").write_text(
         '{"x": {{ {"image": "img", "create_options": {}} | module_settings | tojson }}}'
     )
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     content = Renderer(tmp_path).render(plan.devices[0], plan).content
     assert content == {"x": {"image": "img", "createOptions": "{}"}}
 
@@ -140,7 +144,7 @@ def test_user_template_may_use_the_module_filters(tmp_path: Any) -> None:
 )
 def test_user_templates_cannot_read_files(tmp_path: Any, reach: str) -> None:
     (tmp_path / "deployment.json.j2").write_text(reach)
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     with pytest.raises(TemplateError, match=r"refused to load .*template folders"):
         Renderer(tmp_path).render(plan.devices[0], plan)
 
@@ -155,7 +159,7 @@ def test_user_templates_cannot_read_files(tmp_path: Any, reach: str) -> None:
 )
 def test_user_templates_cannot_reach_python_internals(tmp_path: Any, reach: str) -> None:
     (tmp_path / "deployment.json.j2").write_text(reach)
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     with pytest.raises(TemplateError, match=r"refused by the template sandbox|cannot render"):
         Renderer(tmp_path).render(plan.devices[0], plan)
 
@@ -167,7 +171,7 @@ def test_the_readme_documents_every_template_context_key() -> None:
     table = readme.split("### Custom templates", 1)[1].split("Filters:", 1)[0]
     documented = set(re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)?", table, re.MULTILINE))
     keys = {key for pair in documented for key in pair if key}
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     assert keys == set(manifest_context(plan.devices[0], plan))
 
 
@@ -176,7 +180,7 @@ def test_a_user_template_can_lay_out_the_prepared_modules(tmp_path: Any) -> None
         '{"names": {{ manifest_modules | list | tojson }}, '
         '"hub": {{ system_modules.edgeHub.settings.image | tojson }}}'
     )
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     content = Renderer(tmp_path).render(plan.devices[1], plan).content
     assert content == {"names": ["n"], "hub": "$upstream:8000/azureiotedge-hub:1.5"}
 
@@ -186,6 +190,6 @@ def test_user_templates_keep_jinja_globals(tmp_path: Any) -> None:
         "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}"
         '{% endfor %}{"n": {{ ns.n }}, "d": {{ dict(a=1) | tojson }}}'
     )
-    plan = plan_hierarchy(parse_hierarchy(parse_yaml(HIERARCHY.replace("PORT", "8000"), "h")))
+    plan = _plan()
     content = Renderer(tmp_path).render(plan.devices[0], plan).content
     assert content == {"n": 3, "d": {"a": 1}}
