@@ -12,7 +12,7 @@ import orjson
 
 from acr_edge_cli.diagnostics import JsonPath, Severity
 from acr_edge_cli.loader import SourceDocument
-from acr_edge_cli.plan import DevicePlan, HierarchyPlan, parse_image
+from acr_edge_cli.plan import DevicePlan, HierarchyPlan, ImageReference, parse_image
 
 Scope = Literal["manifest", "hierarchy", "configuration"]
 _T = TypeVar("_T")
@@ -112,6 +112,7 @@ class ModuleEntry:
         "is_connected_registry",
         "name",
         "path",
+        "reference",
         "repository",
         "settings",
         "spec",
@@ -160,9 +161,10 @@ class ModuleEntry:
                 self.create_options_parsed = (orjson.loads(self.create_options_text), None)
             except orjson.JSONDecodeError as error:
                 self.create_options_parsed = (None, f"{error.msg} at character {error.pos}")
-        reference = parse_image(self.image or "")
+        #: the image split into host, repository, tag and digest; None when it does not parse
+        self.reference: ImageReference | None = parse_image(self.image or "")
         #: the image's path without registry, tag or digest ('' when it does not parse)
-        self.repository: str = reference.repository if reference else ""
+        self.repository: str = self.reference.repository if self.reference else ""
         self.is_api_proxy: bool = not system and (
             self.repository.endswith("azureiotedge-api-proxy")
             or "NGINX_DEFAULT_PORT" in self.env_values
@@ -180,6 +182,33 @@ class ModuleEntry:
         """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
         value = self.create_options_parsed[0]
         return value if isinstance(value, dict) else {}
+
+
+#: Entries by (name, system, module JSON). A fleet's manifests repeat most modules (edgeAgent,
+#: edgeHub, the same user modules on many devices), and an entry's answers depend only on
+#: those; rules only read entries, so one entry serves every manifest with that module.
+_entries: dict[tuple[str, bool, bytes], ModuleEntry] = {}
+_ENTRIES_KEPT = 4096
+
+
+def _module_entries(modules: Any, *, system: bool) -> list[ModuleEntry]:
+    key = "systemModules" if system else "modules"
+    found = []
+    for name, spec in _mapping(modules).items():
+        if not isinstance(spec, dict):
+            continue
+        try:
+            cache_key = (name, system, orjson.dumps(spec))
+        except orjson.JSONEncodeError:  # e.g. an integer past 64 bits: not worth keeping
+            found.append(ModuleEntry(name, (*AGENT, key, name), spec, system))
+            continue
+        entry = _entries.get(cache_key)
+        if entry is None:
+            if len(_entries) >= _ENTRIES_KEPT:
+                _entries.clear()
+            entry = _entries[cache_key] = ModuleEntry(name, (*AGENT, key, name), spec, system)
+        found.append(entry)
+    return found
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -278,19 +307,11 @@ class ManifestContext:
 
     @cached_property
     def _user_modules(self) -> list[ModuleEntry]:
-        return [
-            ModuleEntry(name, (*AGENT, "modules", name), spec, False)
-            for name, spec in _mapping(self.agent.get("modules")).items()
-            if isinstance(spec, dict)
-        ]
+        return _module_entries(self.agent.get("modules"), system=False)
 
     @cached_property
     def _system_modules(self) -> list[ModuleEntry]:
-        return [
-            ModuleEntry(name, (*AGENT, "systemModules", name), spec, True)
-            for name, spec in _mapping(self.agent.get("systemModules")).items()
-            if isinstance(spec, dict)
-        ]
+        return _module_entries(self.agent.get("systemModules"), system=True)
 
     def user_modules(self) -> list[ModuleEntry]:
         return self._user_modules

@@ -5,7 +5,6 @@ no empty path part, no space and at most one tag. Fix: correct the reference, e.
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.plan import parse_image
 from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "image-reference-invalid"
@@ -21,7 +20,7 @@ def check(context: ManifestContext) -> Iterator[Finding]:
             continue  # the schema reports a missing or non-string image
         if image.startswith("$upstream") and not image.startswith("$upstream:"):
             continue  # upstream-missing-port says what is wrong
-        if parse_image(image) is None:
+        if entry.reference is None:
             yield Finding(
                 (*entry.path, "settings", "image"),
                 f"{entry.name}: {image!r} is not an image reference "

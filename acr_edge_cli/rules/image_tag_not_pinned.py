@@ -5,7 +5,6 @@ tag (e.g. `:1.5`) or a digest."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.plan import parse_image
 from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "image-tag-not-pinned"
@@ -16,7 +15,7 @@ SUMMARY = "an image has no tag or uses `latest`"
 
 def check(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
-        reference = parse_image(entry.image or "")
+        reference = entry.reference
         if reference is None or reference.digest is not None:
             continue
         if reference.tag is None or reference.tag == "latest":

@@ -8,7 +8,6 @@ the image, e.g. `contoso.azurecr.io` or `$upstream:8000`."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.plan import parse_image
 from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
 
 NAME = "registry-credentials-mismatch"
@@ -42,7 +41,7 @@ def check(context: ManifestContext) -> Iterator[Finding]:
         addresses.add(address.lower())
     generated = context.device is not None
     for entry in context.all_modules():
-        reference = parse_image(entry.image or "")
+        reference = entry.reference
         if reference is None or reference.host is None:
             continue
         if (
