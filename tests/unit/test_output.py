@@ -4,6 +4,7 @@ whole, never a mix, and no half-written folder is left behind."""
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,23 @@ def test_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("not a folder")
     with pytest.raises(UsageError, match="exists and is not a folder"):
         write_tree(tmp_path / "out", NEW)
+
+
+def test_background_flushes_all_finish_before_out_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large outputs are flushed while they are written; every flush, the last included,
+    completes before OUT is replaced."""
+    out = tmp_path / "out"
+    write_tree(out, OLD)
+    flushes: list[bool] = []  # for each flush: was OUT already the new folder?
+
+    def recording_sync() -> None:
+        flushes.append((out / "layer-2").exists())
+
+    monkeypatch.setattr(output, "FLUSH_EVERY", 1)
+    monkeypatch.setattr(os, "sync", recording_sync)
+    write_tree(out, NEW)
+    assert _tree(out) == NEW
+    assert len(flushes) >= 2  # at least one in the background, and the final one
+    assert not any(flushes)
