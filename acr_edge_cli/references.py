@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from acr_edge_cli.diagnostics import Diagnostic, JsonPath
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart
 from acr_edge_cli.errors import InputError
 from acr_edge_cli.loader import SourceDocument
 
@@ -53,23 +53,48 @@ def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], 
 
     if "${" not in value:
         return value, unset, malformed
+    whole = REFERENCE.fullmatch(value)
+    if whole and not whole.group(1) and NAME.fullmatch(whole.group(2)):
+        # the usual form, `${NAME}` alone, without a substitution pass
+        name = whole.group(2)
+        return (environ[name], unset, malformed) if name in environ else (value, [name], [])
     return REFERENCE.sub(replace, value), unset, malformed
 
 
+#: Deeper nesting is refused: serialising it would fail later (orjson stops at 255 levels),
+#: and no hierarchy needs a tenth of it. The walk for references, which visits every value
+#: anyway, checks it.
+MAX_NESTING = 200
+
+
+class _TooDeep(Exception):
+    def __init__(self, path: JsonPath) -> None:
+        self.path = path
+
+
 def _find_references(data: Any) -> list[tuple[JsonPath, str]]:
-    """Every string holding `${`, with its path (one pass; paths built for containers only)."""
+    """Every string holding `${`, with its path; _TooDeep past MAX_NESTING levels.
+
+    Recursive, with one shared path list: a third faster than a stack of paths, and the
+    depth it can reach is bounded by the check.
+    """
     found: list[tuple[JsonPath, str]] = []
-    stack: list[tuple[Any, JsonPath]] = [(data, ())]
-    while stack:
-        node, path = stack.pop()
-        items = node.items() if type(node) is dict else enumerate(node)
-        for key, value in items:
+    path: list[PathPart] = []
+
+    def walk(node: Any) -> None:
+        if len(path) >= MAX_NESTING:
+            raise _TooDeep(tuple(path))
+        for key, value in node.items() if type(node) is dict else enumerate(node):
             kind = type(value)
             if kind is str:
                 if "${" in value:
                     found.append(((*path, key), value))
             elif kind is dict or kind is list:
-                stack.append((value, (*path, key)))
+                path.append(key)
+                walk(value)
+                path.pop()
+
+    walk(data)
     return found
 
 
@@ -103,7 +128,15 @@ def resolve_references(
         return document
     problems: list[Diagnostic] = []
     changes: list[tuple[JsonPath, str]] = []
-    for path, value in _find_references(document.data):
+    environ = dict(environ)  # os.environ encodes every key it is asked for
+    try:
+        references = _find_references(document.data)
+    except _TooDeep as error:
+        last = error.path[-1]
+        message = f"{last}: nested more than {MAX_NESTING} levels deep"
+        on_key = isinstance(last, str)
+        raise InputError([document.diagnostic(error.path, message, key=on_key)]) from None
+    for path, value in references:
         secret = is_secret_path(path)
         result, unset, malformed = substitute(value, environ)
         for text in malformed:

@@ -390,3 +390,20 @@ def test_billion_laughs_is_refused(tmp_path: Path, cli: Callable[..., CliResult]
     result = cli("generate", path, "-o", tmp_path / "out")
     assert result.exit_code == 2
     assert "aliases expand to more than 2,000,000 values; refusing to load" in result.stderr
+
+
+def test_nesting_past_the_limit_is_refused(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    """Deeper than anything serialises (orjson stops at 255 levels): refused when loading,
+    at the key that reaches the limit, rather than failing while rendering."""
+    levels = [f"{'  ' * (5 + depth)}k{depth}:" for depth in range(300)]
+    text = BASE + "    modules:\n      m:\n        image: contoso.azurecr.io/m:1\n"
+    text += "        create_options:\n" + "\n".join(levels) + f"\n{'  ' * 305}v: 1\n"
+    path = tmp_path / "deep.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("generate", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    # devices[0].modules.m.create_options is 5 levels; k194 is the 200th
+    first_line = BASE.count("\n") + 5  # the line of k0
+    expected = f"{path}:{first_line + 194}:{2 * (5 + 194) + 1}: error: k194: nested more than "
+    assert result.stderr == expected + "200 levels deep\n"
+    assert not (tmp_path / "out").exists()
