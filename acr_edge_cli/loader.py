@@ -319,6 +319,7 @@ def parse_yaml(text: str, display: str) -> SourceDocument:
     try:
         data = yaml_rs.loads(
             text,
+            parse_datetime=False,  # YAML 1.2 has no timestamps: 2024-01-05 is a string
             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
             alias_limits=yaml_rs.AliasLimits(max_total_replayed_events=MAX_EXPANDED_NODES),
         )

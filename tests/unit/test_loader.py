@@ -27,8 +27,8 @@ def test_yaml_alias_values_are_located_where_the_alias_is_used() -> None:
 
 
 def test_yaml_is_read_as_yaml_1_2() -> None:
-    document = parse_yaml("on: yes\nmode: 0755\n", "f.yaml")
-    assert document.data == {"on": "yes", "mode": 755}
+    document = parse_yaml("on: yes\nmode: 0755\nsince: 2024-01-05\n", "f.yaml")
+    assert document.data == {"on": "yes", "mode": 755, "since": "2024-01-05"}
 
 
 def test_unknown_tags_are_refused_not_dropped() -> None:
