@@ -36,6 +36,10 @@ app = typer.Typer(
 
 _state = {"debug": False}
 
+#: What reports are printed with (rich: 0.05 s to import), imported while a hierarchy file
+#: is parsed rather than before.
+REPORTING = "acr_edge_cli.reporting"
+
 
 class TextOrJson(str, Enum):
     text = "text"
@@ -174,7 +178,7 @@ def generate(
 
         acr-edge generate examples/two-layer.yaml -o out
     """
-    from acr_edge_cli import pipeline, reporting
+    from acr_edge_cli import pipeline
     from acr_edge_cli.output import StagedOutput
 
     fmt = output_format.value
@@ -191,10 +195,13 @@ def generate(
                 as_configurations=kind is OutputKind.configurations,
                 staged=staged,
                 strict=strict,
+                import_meanwhile=(REPORTING,),
             )
             code = pipeline.exit_code(result.diagnostics, strict=strict)
             if code == 0:
                 pipeline.finish_generated(result, staged)
+    from acr_edge_cli import reporting
+
     files = 1 + (len(result.configurations) or len(result.manifests))
     if fmt == "json":
         typer.echo(
@@ -260,13 +267,17 @@ def validate(
 
         acr-edge validate out/ --format sarif > acr-edge.sarif
     """
-    from acr_edge_cli import pipeline, reporting, rules
+    from acr_edge_cli import pipeline
 
     fmt = output_format.value
     with _reported_errors(fmt), _no_cycle_collection():
         disabled = _check_disabled(disable or [])
         result = pipeline.validate_paths(
-            paths, environ=os.environ, disabled=disabled, collect_proxies=nginx
+            paths,
+            environ=os.environ,
+            disabled=disabled,
+            collect_proxies=nginx,
+            import_meanwhile=(REPORTING,),
         )
         if nginx:
             from acr_edge_cli.proxyconfig import nginx_binary
@@ -278,6 +289,8 @@ def validate(
                 result.diagnostics = sorted(
                     result.diagnostics + pipeline.check_proxies_with_nginx(result, binary)
                 )
+    from acr_edge_cli import reporting, rules
+
     diagnostics = result.diagnostics
     files = len(result.files)
     if fmt == "json":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib
 import json
 import multiprocessing
 import os
@@ -92,21 +93,25 @@ def _check_structure(hierarchy: Hierarchy, plan: HierarchyPlan, document: Source
         raise InputError(problems)
 
 
-def _import_what_follows_loading() -> None:
+def _import_what_follows_loading(also: Collection[str]) -> None:
     import acr_edge_cli.model
     import acr_edge_cli.render
     import acr_edge_cli.validation.engine  # noqa: F401
+
+    for name in also:
+        importlib.import_module(name)
 
 
 _importing: threading.Thread | None = None
 
 
-def _start_imports_while_parsing() -> None:
-    """Import what a hierarchy needs after parsing (pydantic and jinja2: 0.3 s) on a thread:
-    the YAML parser releases the GIL, so both proceed at once. Importing them again waits
-    for the thread. A daemon: an input error exits without waiting for it."""
+def _start_imports_while_parsing(also: Collection[str] = ()) -> None:
+    """Import what a hierarchy needs after parsing (pydantic and jinja2: 0.3 s), and the
+    modules `also` names, on a thread: the YAML parser releases the GIL, so both proceed at
+    once. Importing them again waits for the thread. A daemon: an input error exits
+    without waiting for it."""
     global _importing
-    _importing = threading.Thread(target=_import_what_follows_loading, daemon=True)
+    _importing = threading.Thread(target=_import_what_follows_loading, args=(also,), daemon=True)
     _importing.start()
 
 
@@ -122,8 +127,11 @@ def load_hierarchy(
     environ: Mapping[str, str],
     inline_secrets: bool = False,
     display: str | None = None,
+    import_meanwhile: Collection[str] = (),
 ) -> LoadedHierarchy:
-    _start_imports_while_parsing()
+    """Load, model and plan a hierarchy file. `import_meanwhile`: modules the caller needs
+    next, imported while the file is parsed."""
+    _start_imports_while_parsing(import_meanwhile)
     document = load_file(path, display)
     return read_hierarchy(document, environ=environ, inline_secrets=inline_secrets)
 
@@ -151,10 +159,7 @@ class GeneratedManifest:
     device: DevicePlan
     path: str  # relative to the output folder
     data: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    sha256: str  # of data, for the index (computed by the worker that rendered it)
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,8 @@ _job: _RenderJob | None = None
 #: Below this many devices one process is faster than starting workers.
 PARALLEL_THRESHOLD = 256
 
-RenderedDevice = tuple[int, bytes, list[Diagnostic]]  # device index, manifest bytes, findings
+#: device index, manifest bytes, their SHA-256, findings
+RenderedDevice = tuple[int, bytes, str, list[Diagnostic]]
 
 
 def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
@@ -261,7 +267,7 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
         findings = engine.check_manifest(
             document, device=device, hierarchy=plan, disabled=job.disabled
         )
-        results.append((index, data, findings))
+        results.append((index, data, hashlib.sha256(data).hexdigest(), findings))
     return results
 
 
@@ -317,9 +323,9 @@ def rendering(
 
     def results(batches: Iterable[list[RenderedDevice]]) -> RenderResults:
         for batch in batches:
-            for index, data, findings in batch:
+            for index, data, digest, findings in batch:
                 device = devices[index]
-                yield GeneratedManifest(device, manifest_path(device), data), findings
+                yield GeneratedManifest(device, manifest_path(device), data, digest), findings
 
     if processes <= 1 or count < 2:
         yield results(
@@ -356,6 +362,7 @@ def generate(
     as_configurations: bool = False,
     staged: StagedOutput | None = None,
     strict: bool = False,
+    import_meanwhile: Collection[str] = (),
 ) -> GenerateResult:
     """Everything `generate` would write, and every finding.
 
@@ -363,11 +370,17 @@ def generate(
     arrives (when the hierarchy's own findings do not already block writing, by `strict`),
     and finish_generated completes it. With `as_configurations`, the per-device manifests
     are the input of IoT Hub automatic deployments (configurations.py), which are what is
-    written and checked.
+    written and checked. `import_meanwhile`: as for load_hierarchy.
     """
     from acr_edge_cli.validation import engine
 
-    loaded = load_hierarchy(path, environ=environ, inline_secrets=inline_secrets, display=display)
+    loaded = load_hierarchy(
+        path,
+        environ=environ,
+        inline_secrets=inline_secrets,
+        display=display,
+        import_meanwhile=import_meanwhile,
+    )
     out = output.rstrip("/")
     manifests: list[GeneratedManifest] = []
     with rendering(
@@ -566,16 +579,18 @@ def validate_paths(
     environ: Mapping[str, str],
     disabled: Collection[str] = (),
     collect_proxies: bool = False,
+    import_meanwhile: Collection[str] = (),
 ) -> ValidateResult:
     """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest.
 
     With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
+    `import_meanwhile`: as for load_hierarchy (when a hierarchy file is among the paths).
     """
     from acr_edge_cli.validation import engine
 
     result = ValidateResult(collect_proxies=collect_proxies)
     if any(path.suffix.lower() != ".json" and not path.is_dir() for path in paths):
-        _start_imports_while_parsing()  # a hierarchy file
+        _start_imports_while_parsing(import_meanwhile)  # a hierarchy file
     queue: list[Path] = []
     for path in paths:
         if not path.is_dir():
