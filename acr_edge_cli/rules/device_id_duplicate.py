@@ -4,7 +4,7 @@ give every device its own id (the id the device was registered with in IoT Hub).
 
 from collections.abc import Iterator
 
-from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.diagnostics import JsonPath, Severity
 from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "device-id-duplicate"
@@ -14,16 +14,16 @@ SUMMARY = "two devices share an id"
 
 
 def check(context: HierarchyContext) -> Iterator[Finding]:
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, JsonPath] = {}
     for plan in context.plan.devices:
-        where = ".".join(str(p) for p in plan.source)
-        if plan.id in first_seen:
-            yield Finding(
-                (*plan.source, "id"),
-                f"device id {plan.id!r} is used twice (first at {first_seen[plan.id]})",
-            )
+        first = first_seen.get(plan.id)
+        if first is None:
+            first_seen[plan.id] = plan.source  # its place is spelled out only if repeated
         else:
-            first_seen[plan.id] = where
+            where = ".".join(str(part) for part in first)
+            yield Finding(
+                (*plan.source, "id"), f"device id {plan.id!r} is used twice (first at {where})"
+            )
 
 
 def check_output(context: OutputContext) -> Iterator[Finding]:

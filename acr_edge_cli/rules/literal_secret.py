@@ -36,12 +36,12 @@ def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
 def _hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     # The document as written (before references are resolved), at each secret field.
     for device in context.plan.devices:
+        written = _value_at(context.document.data, device.source)
         for field in SECRET_FIELDS:
             owner = ("connected_registry", *field) if field[0] == "sync_token" else field
-            path = (*device.source, *owner)
-            value = _value_at(context.document.data, path)
+            value = _value_at(written, owner)
             if isinstance(value, str) and not is_reference(value):
-                yield Finding(path, f"{'.'.join(field)} is a literal secret")
+                yield Finding((*device.source, *owner), f"{'.'.join(field)} is a literal secret")
 
 
 def _manifest(context: ManifestContext) -> Iterator[Finding]:
