@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import yaml_rs
 
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity, to_pointer
@@ -421,6 +422,14 @@ class _DuplicateKeyError(Exception):
     pass
 
 
+class _NotJsonError(Exception):
+    """NaN, Infinity or -Infinity: Python's reader takes them, JSON (RFC 8259) does not."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJsonError(name)
+
+
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -601,7 +610,9 @@ def json_locators(
 
 def parse_json(text: str, display: str) -> SourceDocument:
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+        data = json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
     except json.JSONDecodeError as error:
         raise _input_error(
             display, f"JSON syntax error: {error.msg}", (error.lineno, error.colno)
@@ -615,6 +626,14 @@ def parse_json(text: str, display: str) -> SourceDocument:
             f"duplicate key {key!r} (first defined at line {scan.position(first)[0]})",
             scan.position(offset),
         ) from None
+    except _NotJsonError as error:
+        try:  # orjson refuses the same token, and says where it is
+            orjson.loads(text)
+            position = None
+        except orjson.JSONDecodeError as located:
+            position = (located.lineno, located.colno)
+        message = f"JSON syntax error: {error} is not a JSON value"
+        raise _input_error(display, message, position) from None
     except RecursionError:
         raise _input_error(display, "JSON nested too deeply") from None
     value_at, key_at = json_locators(text)

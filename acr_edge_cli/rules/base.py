@@ -197,6 +197,8 @@ def _module_entries(modules: Any, *, system: bool) -> list[ModuleEntry]:
     for name, spec in _mapping(modules).items():
         if not isinstance(spec, dict):
             continue
+        # A faithful key: manifests hold no NaN or Infinity, which orjson would write as
+        # null (the loaders refuse them)
         try:
             cache_key = (name, system, orjson.dumps(spec))
         except orjson.JSONEncodeError:  # e.g. an integer past 64 bits: not worth keeping

@@ -335,6 +335,12 @@ CASES: list[tuple[str, str, str, str]] = [
         "3:1: error: JSON syntax error: Expecting property name enclosed in double quotes",
     ),
     (
+        "json NaN, which Python's reader takes",
+        '{"version": 1,\n "name": NaN}\n',
+        ".json",
+        "2:10: error: JSON syntax error: NaN is not a JSON value",
+    ),
+    (
         "json duplicate key",
         '{"version": 1,\n "name": "plant",\n "name": "x"}\n',
         ".json",
