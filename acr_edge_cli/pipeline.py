@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -239,9 +239,6 @@ class _RenderJob:
     disabled: Collection[str]
 
 
-#: The job a forked worker renders from: inherited at fork, so the plan is never pickled.
-_job: _RenderJob | None = None
-
 #: Below this many devices one process is faster than starting workers.
 PARALLEL_THRESHOLD = 256
 
@@ -271,6 +268,26 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
     return results
 
 
+def default_workers(devices: int) -> int:
+    """Processes for rendering or checking: every available core for a large fleet, else
+    one. ACR_EDGE_WORKERS overrides."""
+    configured = os.environ.get("ACR_EDGE_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    if devices < PARALLEL_THRESHOLD:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_Job = TypeVar("_Job")
+_Item = TypeVar("_Item")
+Work = Callable[[_Job, int, int], list[_Item]]
+
+#: What forked workers run: work(job, start, stop). Inherited at fork, so the job (a plan,
+#: a list of files) is never pickled.
+_forked_work: tuple[Callable[[Any, int, int], list[Any]], Any] | None = None
+
+
 def _start_worker() -> None:
     """Workers leave Ctrl-C to the main process, which stops them, and die quietly when it
     does (rather than run a SIGTERM handler inherited from the command line)."""
@@ -278,20 +295,40 @@ def _start_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _render_in_worker(bounds: tuple[int, int]) -> list[RenderedDevice]:
-    assert _job is not None
-    return _render(_job, *bounds)
+def _work_in_worker(bounds: tuple[int, int]) -> list[Any]:
+    assert _forked_work is not None
+    work, job = _forked_work
+    return work(job, *bounds)
 
 
-def default_workers(devices: int) -> int:
-    """Processes for rendering: every available core for a large fleet, else one.
-    ACR_EDGE_WORKERS overrides."""
-    configured = os.environ.get("ACR_EDGE_WORKERS")
-    if configured:
-        return max(1, int(configured))
-    if devices < PARALLEL_THRESHOLD:
-        return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+@contextmanager
+def _in_chunks(
+    work: Work[_Job, _Item], job: _Job, count: int, processes: int
+) -> Iterator[Iterator[list[_Item]]]:
+    """work(job, start, stop) over [0, count), in chunks, the results in order: in forked
+    worker processes, which start at once (so the caller's own work overlaps theirs until
+    it reads the results), or in this process. Leaving the block stops workers still
+    running."""
+    global _forked_work
+    if processes <= 1 or count < 2:
+        yield (work(job, start, min(start + 256, count)) for start in range(0, count, 256))
+        return
+    # Small chunks, several a worker: for balance, and so that results start arriving early.
+    size = -(-count // (processes * 8))
+    chunks = [(start, min(start + size, count)) for start in range(0, count, size)]
+    # Frozen, the inherited heap is never scanned by a worker's collector (if one runs: the
+    # command line turns it off), so its pages stay shared instead of being copied.
+    gc.freeze()
+    _no_other_thread()
+    _forked_work = (work, job)
+    try:
+        # the workers fork here
+        pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker)
+    finally:
+        _forked_work = None
+        gc.unfreeze()
+    with pool:
+        yield pool.imap(_work_in_worker, chunks)
 
 
 RenderResults = Iterator[tuple[GeneratedManifest, list[Diagnostic]]]
@@ -309,11 +346,9 @@ def rendering(
     """Start rendering and checking every device's manifest; `manifest_file(relative)` names
     it in findings. Gives each manifest with its findings, in device order.
 
-    Large fleets are split over forked worker processes, which start at once, so the
-    caller's own work overlaps theirs until it reads the results; the result is the same
-    whatever the number of workers. Leaving the block stops workers still running.
+    Large fleets are split over forked worker processes (see _in_chunks); the result is the
+    same whatever the number of workers.
     """
-    global _job
     from acr_edge_cli.render import Renderer
 
     devices = loaded.plan.devices
@@ -327,27 +362,8 @@ def rendering(
                 device = devices[index]
                 yield GeneratedManifest(device, manifest_path(device), data, digest), findings
 
-    if processes <= 1 or count < 2:
-        yield results(
-            _render(job, start, min(start + 256, count)) for start in range(0, count, 256)
-        )
-        return
-    # Small chunks, several a worker: for balance, and so that results start arriving early.
-    size = -(-count // (processes * 8))
-    chunks = [(start, min(start + size, count)) for start in range(0, count, size)]
-    # Frozen, the inherited heap is never scanned by a worker's collector (if one runs: the
-    # command line turns it off), so its pages stay shared instead of being copied.
-    gc.freeze()
-    _no_other_thread()
-    _job = job
-    try:
-        # the workers fork here
-        pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker)
-    finally:
-        _job = None
-        gc.unfreeze()
-    with pool:
-        yield results(pool.imap(_render_in_worker, chunks))
+    with _in_chunks(_render, job, count, processes) as batches:
+        yield results(batches)
 
 
 def generate(
@@ -537,37 +553,66 @@ def _read_index(folder: Path) -> SourceDocument | None:
     return document
 
 
-def _validate_output(
-    folder: Path, index: SourceDocument, result: ValidateResult, disabled: Collection[str]
-) -> None:
-    """A generated folder: each manifest, then the hierarchy rules read off the manifests."""
-    from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
+@dataclass(frozen=True)
+class _FilesJob:
+    paths: list[Path]
+    disabled: Collection[str]
+
+
+def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Diagnostic]]:
+    """The findings of each of paths[start:stop], read and checked as manifests."""
     from acr_edge_cli.validation import engine
 
-    devices: list[OutputDevice] = []
-    for position, entry in enumerate(index.data["devices"]):
-        path = folder / entry["manifest"]
-        result.files.append(str(path))
+    found = []
+    for path in job.paths[start:stop]:
         try:
             document = load_file(path, str(path))
         except InputError as error:
-            result.diagnostics.extend(error.diagnostics)
+            found.append(list(error.diagnostics))
             continue
-        context = ManifestContext(document)  # the rules' answers serve both checks
-        result.diagnostics.extend(
-            engine.check_manifest(document, disabled=disabled, context=context)
-        )
-        if result.collect_proxies:
-            result.proxies.append((str(path), document.data, entry.get("parent")))
-        devices.append(
-            OutputDevice(
-                id=str(entry.get("id")),
-                parent=entry.get("parent"),
-                layer=int(entry.get("layer", 0)),
-                index_path=("devices", position),
-                manifest=context,
+        found.append(engine.check_manifest(document, disabled=job.disabled))
+    return found
+
+
+def _validate_output(
+    folder: Path, index: SourceDocument, result: ValidateResult, disabled: Collection[str]
+) -> None:
+    """A generated folder: each manifest, then the hierarchy rules read off the manifests.
+
+    Large folders are checked by forked workers, manifest by manifest, while this process
+    reads every manifest again for the rules that look across them (reading is a tenth of
+    checking).
+    """
+    from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
+    from acr_edge_cli.validation import engine
+
+    entries = index.data["devices"]
+    paths = [folder / entry["manifest"] for entry in entries]
+    devices: list[OutputDevice] = []
+    job = _FilesJob(paths, disabled)
+    workers = default_workers(len(paths))
+    with _in_chunks(_check_manifest_files, job, len(paths), workers) as batches:
+        checked = (findings for batch in batches for findings in batch)
+        for position, (entry, path, findings) in enumerate(
+            zip(entries, paths, checked, strict=True)
+        ):
+            result.files.append(str(path))
+            result.diagnostics.extend(findings)
+            try:
+                document = load_file(path, str(path))
+            except InputError:
+                continue  # reported by the check
+            if result.collect_proxies:
+                result.proxies.append((str(path), document.data, entry.get("parent")))
+            devices.append(
+                OutputDevice(
+                    id=str(entry.get("id")),
+                    parent=entry.get("parent"),
+                    layer=int(entry.get("layer", 0)),
+                    index_path=("devices", position),
+                    manifest=ManifestContext(document),
+                )
             )
-        )
     result.diagnostics.extend(
         engine.check_output(OutputContext(index, tuple(devices)), disabled=disabled)
     )

@@ -85,3 +85,38 @@ def test_an_error_in_one_manifest_is_located_and_nothing_is_written(
     ), result.stdout
     assert result.stderr == f"nothing written: 1 error, 0 warnings, 1 info in {DEVICES + 1} files\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.json"]
+
+
+def test_a_generated_folder_is_validated_alike_by_any_number_of_workers(
+    fleet: Path, tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert cli("generate", fleet, "-o", out).exit_code == 0
+    # Break one manifest late in the folder, and make another unreadable.
+    manifests = sorted(out.glob("layer-2/*/deployment.json"))
+    broken, unreadable = manifests[-3], manifests[-7]
+    content = json.loads(broken.read_text(encoding="utf-8"))
+    hub = content["modulesContent"]["$edgeHub"]["properties.desired"]
+    hub["routes"]["sensorToUpstream"] = "FROM /messages/modules/ghost/* INTO $upstream"
+    broken.write_text(json.dumps(content, indent=2), encoding="utf-8")
+    unreadable.write_text('{"modulesContent": NaN}', encoding="utf-8")
+    reports = []
+    for workers in ("1", "2", "3"):
+        monkeypatch.setenv("ACR_EDGE_WORKERS", workers)
+        result = cli("validate", out, "--format", "json")
+        assert result.exit_code == 2, result.stderr
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1] == reports[2]
+    problems = {
+        (d["file"], d["rule"], d["message"])
+        for d in reports[0]["diagnostics"]
+        if d["severity"] != "info"
+    }
+    assert problems == {
+        (
+            str(broken),
+            "route-unknown-module",
+            "route 'sensorToUpstream': source module 'ghost' is not in this deployment",
+        ),
+        (str(unreadable), "input", "JSON syntax error: NaN is not a JSON value"),
+    }
