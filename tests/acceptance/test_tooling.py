@@ -127,3 +127,5 @@ def test_no_color_is_respected(tmp_path: Path) -> None:
                            check=False)  # fmt: skip
     assert "\x1b[" in colored.stdout
     assert "\x1b[" not in plain.stdout
+    # styled or not, the same text
+    assert re.sub(r"\x1b\[[0-9;]*m", "", colored.stdout) == plain.stdout
