@@ -9,6 +9,7 @@ and the like have no braces and are never touched.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -62,18 +63,22 @@ def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], 
 
 
 #: Deeper nesting is refused: serialising it would fail later (orjson stops at 255 levels),
-#: and no hierarchy needs a tenth of it. The walk for references, which visits every value
-#: anyway, checks it.
+#: and no hierarchy needs a tenth of it.
 MAX_NESTING = 200
 
 
-class _TooDeep(Exception):
-    def __init__(self, path: JsonPath) -> None:
+class _Unusable(Exception):
+    """A value no manifest can carry, found by the walk for references (which visits every
+    value anyway): nesting past MAX_NESTING, or a float JSON cannot write."""
+
+    def __init__(self, path: JsonPath, problem: str, *, on_key: bool) -> None:
         self.path = path
+        self.problem = problem
+        self.on_key = on_key  # located at the key (else at the value)
 
 
 def _find_references(data: Any) -> list[tuple[JsonPath, str]]:
-    """Every string holding `${`, with its path; _TooDeep past MAX_NESTING levels.
+    """Every string holding `${`, with its path; _Unusable for what a manifest cannot hold.
 
     Recursive, with one shared path list: a third faster than a stack of paths, and the
     depth it can reach is bounded by the check.
@@ -83,7 +88,8 @@ def _find_references(data: Any) -> list[tuple[JsonPath, str]]:
 
     def walk(node: Any) -> None:
         if len(path) >= MAX_NESTING:
-            raise _TooDeep(tuple(path))
+            deep = f"nested more than {MAX_NESTING} levels deep"
+            raise _Unusable(tuple(path), deep, on_key=isinstance(path[-1], str))
         for key, value in node.items() if type(node) is dict else enumerate(node):
             kind = type(value)
             if kind is str:
@@ -93,6 +99,10 @@ def _find_references(data: Any) -> list[tuple[JsonPath, str]]:
                 path.append(key)
                 walk(value)
                 path.pop()
+            elif kind is float and not math.isfinite(value):
+                # YAML's .nan and .inf: JSON has neither (orjson would write null)
+                name = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+                raise _Unusable((*path, key), f"{name} is not a JSON value", on_key=False)
 
     walk(data)
     return found
@@ -131,11 +141,9 @@ def resolve_references(
     environ = dict(environ)  # os.environ encodes every key it is asked for
     try:
         references = _find_references(document.data)
-    except _TooDeep as error:
-        last = error.path[-1]
-        message = f"{last}: nested more than {MAX_NESTING} levels deep"
-        on_key = isinstance(last, str)
-        raise InputError([document.diagnostic(error.path, message, key=on_key)]) from None
+    except _Unusable as error:
+        message = f"{error.path[-1]}: {error.problem}"
+        raise InputError([document.diagnostic(error.path, message, key=error.on_key)]) from None
     for path, value in references:
         secret = is_secret_path(path)
         result, unset, malformed = substitute(value, environ)

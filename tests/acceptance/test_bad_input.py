@@ -341,6 +341,12 @@ CASES: list[tuple[str, str, str, str]] = [
         "2:10: error: JSON syntax error: NaN is not a JSON value",
     ),
     (
+        "yaml .nan, which JSON cannot hold",
+        edit("      mode: ReadWrite", "      mode: ReadWrite\n      log_level: .nan"),
+        ".yaml",
+        "11:18: error: log_level: NaN is not a JSON value",
+    ),
+    (
         "json duplicate key",
         '{"version": 1,\n "name": "plant",\n "name": "x"}\n',
         ".json",
