@@ -570,7 +570,7 @@ def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Di
         except InputError as error:
             found.append(list(error.diagnostics))
             continue
-        found.append(engine.check_manifest(document, disabled=job.disabled))
+        found.append(engine.check_manifest(document, disabled=job.disabled, in_folder=True))
     return found
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "connected-registry-on-iot-edge-retired"
 SEVERITY = Severity.INFO
@@ -28,3 +28,12 @@ def check(context: Any) -> Iterator[Finding]:
     entry = next((m for m in context.user_modules() if m.is_connected_registry), None)
     if entry is not None:
         yield Finding(entry.path, MESSAGE)
+
+
+def check_output(context: OutputContext) -> Iterator[Finding]:
+    """A generated folder is one fleet: once, as for its hierarchy, at the first registry."""
+    for device in context.devices:
+        entry = next((m for m in device.manifest.user_modules() if m.is_connected_registry), None)
+        if entry is not None:
+            yield Finding(entry.path, MESSAGE, document=device.manifest.document)
+            return

@@ -62,23 +62,26 @@ def check_manifest(
     disabled: Collection[str] = (),
     generated: bool = False,
     context: ManifestContext | None = None,
+    in_folder: bool = False,
 ) -> list[Diagnostic]:
     """Schema and manifest rules for one manifest (`context`: one already made for it).
 
     For a manifest generated from a hierarchy (`device` given, or `generated`), rules that
     also check hierarchies are skipped: they already reported at the hierarchy's own lines.
+    For one of a generated folder (`in_folder`), rules that check the folder as a whole are
+    skipped: check_output reports them.
     """
     generated = generated or device is not None
     if context is None:
         context = ManifestContext(document, device, hierarchy)
     found: list[Diagnostic] = []
-    for rule in _manifest_rules(generated, frozenset(disabled)):
+    for rule in _manifest_rules(generated, in_folder, frozenset(disabled)):
         found.extend(_diagnostics(rule, rule.check(context), document))
     return sorted(_without_schema_duplicates(found)) if found else found
 
 
 @functools.cache
-def _manifest_rules(generated: bool, disabled: frozenset[str]) -> tuple[Rule, ...]:
+def _manifest_rules(generated: bool, in_folder: bool, disabled: frozenset[str]) -> tuple[Rule, ...]:
     """The rules check_manifest runs, chosen once rather than for each of thousands."""
     return tuple(
         rule
@@ -86,6 +89,7 @@ def _manifest_rules(generated: bool, disabled: frozenset[str]) -> tuple[Rule, ..
         if "manifest" in rule.scopes
         and rule.name not in disabled
         and not (generated and "hierarchy" in rule.scopes)
+        and not (in_folder and rule.checks_output)
     )
 
 
