@@ -25,7 +25,7 @@ import orjson
 from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
-from acr_edge_cli.loader import SourceDocument, json_locators, load_file
+from acr_edge_cli.loader import SourceDocument, json_locators, load_file, reread_json
 from acr_edge_cli.output import INDEX_NAME, StagedOutput, write_tree
 
 # The rules and the model are imported where they are used: a hierarchy file's YAML is
@@ -598,19 +598,23 @@ def _validate_output(
         ):
             result.files.append(str(path))
             result.diagnostics.extend(findings)
+            if any(finding.rule == "input" for finding in findings):
+                continue  # unreadable, and reported
             try:
-                document = load_file(path, str(path))
+                document = reread_json(path, str(path))
             except InputError:
-                continue  # reported by the check
+                continue  # changed since the check read it
             if result.collect_proxies:
                 result.proxies.append((str(path), document.data, entry.get("parent")))
+            context = ManifestContext(document)
+            context.all_modules()  # for check_output, made while the workers still check
             devices.append(
                 OutputDevice(
                     id=str(entry.get("id")),
                     parent=entry.get("parent"),
                     layer=int(entry.get("layer", 0)),
                     index_path=("devices", position),
-                    manifest=ManifestContext(document),
+                    manifest=context,
                 )
             )
     result.diagnostics.extend(

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import JsonPositions, json_locators, parse_json, parse_yaml
+from acr_edge_cli.loader import (
+    JsonPositions,
+    json_locators,
+    load_file,
+    parse_json,
+    parse_yaml,
+    reread_json,
+)
 from tests.conftest import GOLDEN
 
 
@@ -109,3 +117,22 @@ def test_json_locators_agree_with_a_full_scan(text: str) -> None:
     for path in paths:
         assert value_at(path) == scan.value_at(path), path
         assert key_at(path) == scan.key_at(path), path
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"a": [1, 2.5, "\\u00e9"],\n "b": {"c": null}}', ("a", 2)),
+        ('{"big":\n 123456789012345678901}', ("big",)),  # past 64 bits
+        ('{"lone":\n "\\ud800"}', ("lone",)),  # a lone surrogate
+    ],
+)
+def test_rereading_json_gives_what_the_first_read_gave(
+    tmp_path: Path, text: str, where: tuple[str | int, ...]
+) -> None:
+    """reread_json stands in for load_file on files a worker already accepted."""
+    path = tmp_path / "m.json"
+    path.write_text(text, encoding="utf-8")
+    first, again = load_file(path, "m.json"), reread_json(path, "m.json")
+    assert again.data == first.data
+    assert again.locate(where) == first.locate(where) is not None
