@@ -61,10 +61,9 @@ def check_manifest(
     hierarchy: HierarchyPlan | None = None,
     disabled: Collection[str] = (),
     generated: bool = False,
-    context: ManifestContext | None = None,
     in_folder: bool = False,
 ) -> list[Diagnostic]:
-    """Schema and manifest rules for one manifest (`context`: one already made for it).
+    """Schema and manifest rules for one manifest.
 
     For a manifest generated from a hierarchy (`device` given, or `generated`), rules that
     also check hierarchies are skipped: they already reported at the hierarchy's own lines.
@@ -72,8 +71,7 @@ def check_manifest(
     skipped: check_output reports them.
     """
     generated = generated or device is not None
-    if context is None:
-        context = ManifestContext(document, device, hierarchy)
+    context = ManifestContext(document, device, hierarchy)
     found: list[Diagnostic] = []
     for rule in _manifest_rules(generated, in_folder, frozenset(disabled)):
         found.extend(_diagnostics(rule, rule.check(context), document))
