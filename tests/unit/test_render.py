@@ -41,6 +41,13 @@ def _plan(port: int = 8000, long: str = "x") -> HierarchyPlan:
     return plan_hierarchy(parse_hierarchy(parse_yaml(text, "h.yaml")))
 
 
+def _render_user_template(folder: Any, text: str, device: int = 0) -> dict[str, Any]:
+    """Render device `device` of _plan() with `text` as the user's manifest template."""
+    (folder / "deployment.json.j2").write_text(text)
+    plan = _plan()
+    return Renderer(folder).render(plan.devices[device], plan).content
+
+
 def render(port: int = 8000, long: str = "x") -> dict[str, dict[str, Any]]:
     plan = _plan(port, long)
     renderer = Renderer()
@@ -112,25 +119,19 @@ def test_resolve_image_per_layer() -> None:
 
 
 def test_user_templates_override_and_are_sandboxed(tmp_path: Any) -> None:
-    (tmp_path / "deployment.json.j2").write_text("{{ ''.__class__.__mro__ }}")
-    plan = _plan()
     with pytest.raises(TemplateError, match="refused by the template sandbox"):
-        Renderer(tmp_path).render(plan.devices[0], plan)
+        _render_user_template(tmp_path, "{{ ''.__class__.__mro__ }}")
 
 
 def test_user_template_that_is_not_json_is_reported(tmp_path: Any) -> None:
-    (tmp_path / "deployment.json.j2").write_text('{"modulesContent": {{ device.id }}}')
-    plan = _plan()
     with pytest.raises(TemplateError, match="rendered text for device top is not JSON"):
-        Renderer(tmp_path).render(plan.devices[0], plan)
+        _render_user_template(tmp_path, '{"modulesContent": {{ device.id }}}')
 
 
 def test_user_template_may_use_the_module_filters(tmp_path: Any) -> None:
-    (tmp_path / "deployment.json.j2").write_text(
-        '{"x": {{ {"image": "img", "create_options": {}} | module_settings | tojson }}}'
+    content = _render_user_template(
+        tmp_path, '{"x": {{ {"image": "img", "create_options": {}} | module_settings | tojson }}}'
     )
-    plan = _plan()
-    content = Renderer(tmp_path).render(plan.devices[0], plan).content
     assert content == {"x": {"image": "img", "createOptions": "{}"}}
 
 
@@ -143,10 +144,8 @@ def test_user_template_may_use_the_module_filters(tmp_path: Any) -> None:
     ],
 )
 def test_user_templates_cannot_read_files(tmp_path: Any, reach: str) -> None:
-    (tmp_path / "deployment.json.j2").write_text(reach)
-    plan = _plan()
     with pytest.raises(TemplateError, match=r"refused to load .*template folders"):
-        Renderer(tmp_path).render(plan.devices[0], plan)
+        _render_user_template(tmp_path, reach)
 
 
 @pytest.mark.parametrize(
@@ -158,10 +157,8 @@ def test_user_templates_cannot_read_files(tmp_path: Any, reach: str) -> None:
     ],
 )
 def test_user_templates_cannot_reach_python_internals(tmp_path: Any, reach: str) -> None:
-    (tmp_path / "deployment.json.j2").write_text(reach)
-    plan = _plan()
     with pytest.raises(TemplateError, match=r"refused by the template sandbox|cannot render"):
-        Renderer(tmp_path).render(plan.devices[0], plan)
+        _render_user_template(tmp_path, reach)
 
 
 def test_the_readme_documents_every_template_context_key() -> None:
@@ -176,20 +173,18 @@ def test_the_readme_documents_every_template_context_key() -> None:
 
 
 def test_a_user_template_can_lay_out_the_prepared_modules(tmp_path: Any) -> None:
-    (tmp_path / "deployment.json.j2").write_text(
+    template = (
         '{"names": {{ manifest_modules | list | tojson }}, '
         '"hub": {{ system_modules.edgeHub.settings.image | tojson }}}'
     )
-    plan = _plan()
-    content = Renderer(tmp_path).render(plan.devices[1], plan).content
+    content = _render_user_template(tmp_path, template, device=1)
     assert content == {"names": ["n"], "hub": "$upstream:8000/azureiotedge-hub:1.5"}
 
 
 def test_user_templates_keep_jinja_globals(tmp_path: Any) -> None:
-    (tmp_path / "deployment.json.j2").write_text(
+    template = (
         "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}"
         '{% endfor %}{"n": {{ ns.n }}, "d": {{ dict(a=1) | tojson }}}'
     )
-    plan = _plan()
-    content = Renderer(tmp_path).render(plan.devices[0], plan).content
+    content = _render_user_template(tmp_path, template)
     assert content == {"n": 3, "d": {"a": 1}}
