@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -110,6 +112,18 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h)?")
+_UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "h": 3600}
+
+
+def _duration(option: str, text: str) -> float:
+    """Seconds of a duration given as `90`, `90s`, `10m` or `1h`."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match or float(match[1]) <= 0:
+        raise UsageError(f"{option} {text}: give a duration above 0, such as 90s, 10m or 1h")
+    return float(match[1]) * _UNIT_SECONDS[match[2]]
+
+
 def _explain(rule_name: str) -> str | None:
     from acr_edge_cli import reporting, rules
 
@@ -184,7 +198,8 @@ def generate(
     fmt = output_format.value
     with _reported_errors(fmt), _no_cycle_collection():
         disabled = _check_disabled(disable or [])
-        with StagedOutput(out, force=force) as staged:
+        inputs = [hierarchy] if templates is None else [hierarchy, templates]
+        with StagedOutput(out, force=force, private=inline_secrets, inputs=inputs) as staged:
             result = pipeline.generate(
                 hierarchy,
                 output=str(out),
@@ -345,6 +360,14 @@ def deploy(
             "--hub", metavar="HOST", help="Sign in with Microsoft Entra ID to this IoT Hub host."
         ),
     ] = None,
+    timeout: Annotated[
+        str,
+        typer.Option(
+            "--timeout",
+            metavar="DURATION",
+            help="Give up on devices not done after this long: seconds, or 90s, 10m, 1h.",
+        ),
+    ] = "30m",
 ) -> None:
     """Apply a generated folder through the IoT Hub service SDK, parents first.
 
@@ -360,6 +383,9 @@ def deploy(
 
     fmt = output_format.value
     with _reported_errors(fmt):
+        if not math.isfinite(rate) or rate <= 0:
+            raise UsageError(f"--rate {rate}: give a number of calls a second above 0")
+        seconds = _duration("--timeout", timeout)
         at_scale = deployment.load_configurations(out, os.environ)
         if at_scale is not None and device:
             raise UsageError(
@@ -375,32 +401,79 @@ def deploy(
                 f"set the IoT Hub connection string in {connection_string_env}, or sign in "
                 "with --hub HOST"
             )
-        if not (dry_run or yes) and sys.stdin.isatty() and sys.stdout.isatty():
-            typer.confirm(f"Apply {len(targets)} device manifests?", abort=True)
-        client = deployment.HubClient(connection_string=connection_string, hub_host=hub, rate=rate)
+        ask = not (dry_run or yes)
+        if ask and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError(
+                f"deploy applies {len(targets)} device manifests to IoT Hub and cannot ask "
+                "first (no terminal); pass --yes to apply, or --dry-run to see the plan"
+            )
+        from acr_edge_cli.calls import Deadline
+        from acr_edge_cli.iothub import HubClient
+
+        client = HubClient(
+            connection_string=connection_string,
+            hub_host=hub,
+            rate=rate,
+            deadline=Deadline(seconds),
+        )
         console = reporting.make_console(stderr=fmt == "json")
         layers: dict[int, int] = {}
         for target in targets:
             layers[target.layer] = layers.get(target.layer, 0) + 1
-        if at_scale is not None:
-            result = deployment.deploy_configurations(
-                at_scale, client, dry_run=dry_run, concurrency=concurrency
-            )
-        else:
-            with reporting.DeployProgress(console, layers) as progress:
-                result = deployment.deploy(
-                    targets,
-                    client,
-                    dry_run=dry_run,
-                    force=force,
-                    concurrency=concurrency,
-                    on_outcome=lambda outcome: progress.advance(outcome.layer),
-                )
+
+        def run(plan_only: bool) -> deployment.DeployResult:
+            so_far = deployment.DeployResult(plan_only)  # what to tell when stopped midway
+            try:
+                if at_scale is not None:
+                    return deployment.deploy_configurations(
+                        at_scale,
+                        client,
+                        dry_run=plan_only,
+                        concurrency=concurrency,
+                        on_outcome=so_far.outcomes.append,
+                    )
+                with reporting.DeployProgress(console, layers) as progress:
+
+                    def arrived(outcome: deployment.Outcome) -> None:
+                        so_far.outcomes.append(outcome)
+                        progress.advance(outcome.layer)
+
+                    return deployment.deploy(
+                        targets,
+                        client,
+                        dry_run=plan_only,
+                        force=force,
+                        concurrency=concurrency,
+                        on_outcome=arrived,
+                    )
+            except (KeyboardInterrupt, SystemExit):
+                _print_deploy(fmt, so_far)
+                stopped = "the outcomes above are all this run did before it was stopped"
+                typer.echo(stopped, err=True)
+                raise
+
+        if ask:  # as terraform apply: the plan first, then one question
+            plan = run(plan_only=True)
+            reporting.print_deploy_result(reporting.make_console(), plan)
+            if plan.failed:
+                raise typer.Exit(1)
+            pending = plan.pending()
+            if not pending:
+                typer.echo("nothing to apply")
+                raise typer.Exit(0)
+            typer.confirm(f"Apply {pending} changes to IoT Hub?", abort=True)
+        result = run(plan_only=dry_run)
+    _print_deploy(fmt, result)
+    raise typer.Exit(1 if result.failed else 0)
+
+
+def _print_deploy(fmt: str, result: Any) -> None:
+    from acr_edge_cli import reporting
+
     if fmt == "json":
         typer.echo(reporting.deploy_json(result))
     else:
         reporting.print_deploy_result(reporting.make_console(), result)
-    raise typer.Exit(1 if result.failed else 0)
 
 
 class GraphFormat(str, Enum):

@@ -1,10 +1,8 @@
 """Apply a generated folder to IoT Hub, device by device, parents before children.
 
-The only module that talks to IoT Hub, and the only one that imports the azure SDK (inside
-HubClient, so that no other command pays for it). The SDK's own retries are switched off:
-it never retries POST (the apply call) and retries 5xx without backoff jitter, so this
-module retries every call itself, with exponential backoff and jitter, honouring
-Retry-After, under one rate cap for the whole run.
+IoT Hub itself is reached through iothub.HubClient (retries, the rate cap, the deadline and
+what errors mean live there and in calls.py); this module decides what to send, in which
+order, and what each device's outcome is.
 """
 
 from __future__ import annotations
@@ -12,21 +10,20 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import random
-import re
 import threading
-import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acr_edge_cli.diagnostics import Diagnostic, Severity
-from acr_edge_cli.errors import EXIT_HUB, AcrEdgeError, InputError
-from acr_edge_cli.loader import load_file
-from acr_edge_cli.output import INDEX_NAME
-from acr_edge_cli.references import REFERENCE, substitute
+from acr_edge_cli.calls import CallError
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath, Severity
+from acr_edge_cli.errors import InputError, UsageError
+from acr_edge_cli.iothub import HubClient, HubError
+from acr_edge_cli.loader import parse_json
+from acr_edge_cli.output import INDEX_NAME, OutputIndex, read_index
+from acr_edge_cli.secrets import SecretPlaces, mask, resolve_places
 
 STATES = (
     "applied",
@@ -35,32 +32,13 @@ STATES = (
     "new",
     "failed",
     "skipped",
+    "interrupted",
     # at-scale mode: device tags and automatic deployments
     "tagged",
     "created",
     "updated",
     "removed",
 )
-
-
-class HubError(AcrEdgeError):
-    """IoT Hub could not be reached, or refused the credentials (exit 3)."""
-
-    exit_code = EXIT_HUB
-
-
-class HubCallError(Exception):
-    """One failed call: `status` None for a connection failure."""
-
-    def __init__(self, status: int | None, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-        self.attempts = 1
-
-    @property
-    def transient(self) -> bool:
-        return self.status is None or self.status in (408, 429) or self.status >= 500
 
 
 @dataclass(frozen=True)
@@ -72,6 +50,7 @@ class Target:
     layer: int
     manifest: str
     content: dict[str, Any]
+    secrets: frozenset[str] = frozenset()  # the values resolved into it, masked when shown
 
 
 @dataclass
@@ -106,6 +85,10 @@ class DeployResult:
     def failed(self) -> bool:
         return any(o.state in ("failed", "skipped") for o in self.outcomes)
 
+    def pending(self) -> int:
+        """In a dry run: how many devices or deployments would change."""
+        return sum(1 for o in self.outcomes if o.state in ("changed", "new"))
+
     def counts(self) -> dict[str, int]:
         return {state: sum(1 for o in self.outcomes if o.state == state) for state in STATES}
 
@@ -113,42 +96,71 @@ class DeployResult:
 # --- reading OUT ---------------------------------------------------------------------------
 
 
-def _resolve(value: Any, environ: Mapping[str, str], missing: set[str]) -> Any:
-    if isinstance(value, str):
-        if "${" not in value:
-            return value
-        result, unset, _ = substitute(value, environ)
-        missing.update(unset)
-        return result
-    if isinstance(value, dict):
-        return {key: _resolve(item, environ, missing) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolve(item, environ, missing) for item in value]
-    return value
+def _index(out: Path) -> OutputIndex:
+    """The checked index of a generated folder; a clear input error for anything else."""
+    if out.is_file():
+        raise UsageError(
+            f"{out} is a file; deploy takes the folder `acr-edge generate` wrote "
+            f"(acr-edge generate {out} -o out, then acr-edge deploy out)"
+        )
+    if not out.is_dir():
+        raise UsageError(f"{out}: no such folder")
+    index = read_index(out)
+    if index is None:
+        raise UsageError(
+            f"{out}: no {INDEX_NAME}; deploy takes a folder written by acr-edge generate"
+        )
+    if index.order_problems:  # a device applied twice, or before its parent
+        raise InputError(index.order_problems)
+    return index
 
 
-def _load_resolved(paths: list[Path], environ: Mapping[str, str]) -> list[Any]:
-    """The documents at `paths` with every ${NAME} resolved; every unset variable of every
-    file is named at once, before anything is sent (an input error, exit 2)."""
-    documents = []
-    missing: dict[str, set[str]] = {}
-    for path in paths:
-        unset: set[str] = set()
-        documents.append(_resolve(load_file(path, str(path)).data, environ, unset))
-        if unset:
-            missing[str(path)] = unset
-    if missing:
-        raise InputError(
-            [
-                Diagnostic(
-                    file, None, None, "input", Severity.ERROR,
-                    f"environment variable {name} is not set (referenced as ${{{name}}})",
-                )
-                for file, names in sorted(missing.items())
-                for name in sorted(names)
-            ]
+#: A file an index lists: relative path, SHA-256, secret places, where the index names it.
+Listed = tuple[str, "str | None", SecretPlaces, JsonPath]
+
+
+def _load_checked(
+    index: OutputIndex, listed: list[Listed], environ: Mapping[str, str]
+) -> list[tuple[Any, frozenset[str]]]:
+    """Each listed file as generated, with the secrets at its recorded places resolved and
+    nothing else (a literal `${X}` elsewhere is sent as written), and the values resolved.
+    A file changed since it was generated is refused, and every unset variable of every
+    file is named, before anything is sent."""
+    loaded = []
+    problems: list[Diagnostic] = []
+    for relative, digest, places, where in listed:
+        path = index.path(relative)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            message = f"{relative}: cannot read it ({error.strerror})"
+            problems.append(index.document.diagnostic(where, message))
+            continue
+        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            message = (
+                f"{relative} changed since acr-edge generate wrote it (its SHA-256 differs "
+                "from index.json); generate again rather than edit generated files"
+            )
+            problems.append(index.document.diagnostic(where, message))
+            continue
+        content = parse_json(data.decode("utf-8", errors="replace"), str(path)).data
+        try:
+            resolved, unset, used = resolve_places(content, places, environ)
+        except LookupError:
+            message = f"{relative}: its secrets are not where index.json says"
+            problems.append(index.document.diagnostic(where, message))
+            continue
+        problems.extend(
+            Diagnostic(
+                str(path), None, None, "input", Severity.ERROR,
+                f"environment variable {name} is not set (referenced as ${{{name}}})",
+            )
+            for name in sorted(unset)
         )  # fmt: skip
-    return documents
+        loaded.append((resolved, frozenset(used)))
+    if problems:
+        raise InputError(problems)
+    return loaded
 
 
 def load_targets(out: Path, environ: Mapping[str, str], only: Collection[str] = ()) -> list[Target]:
@@ -156,301 +168,45 @@ def load_targets(out: Path, environ: Mapping[str, str], only: Collection[str] = 
 
     Every unset variable is named before anything is sent (an input error, exit 2).
     """
-    index = load_file(out / INDEX_NAME, str(out / INDEX_NAME))
-    devices = index.data.get("devices") if isinstance(index.data, dict) else None
-    if not isinstance(devices, list):
-        raise InputError([index.diagnostic((), "not an acr-edge index.json (no devices list)")])
-    known = {str(d.get("id")) for d in devices if isinstance(d, dict)}
-    unknown = sorted(set(only) - known)
-    if unknown:
-        raise InputError(
-            [
-                index.diagnostic(("devices",), f"no device {name!r} in this output")
-                for name in unknown
-            ]
+    index = _index(out)
+    if index.as_configurations:
+        raise UsageError(f"{out} holds automatic deployments, not per-device manifests")
+    known = [d.id for d in index.devices]
+    problems = [
+        index.document.diagnostic(
+            ("devices",), f"no device {name!r} in this output{_did_you_mean(name, known)}"
         )
-    selected = [entry for entry in devices if not only or entry["id"] in only]
-    paths = [out / entry["manifest"] for entry in selected]
+        for name in sorted(set(only) - set(known))
+    ]
+    if problems:
+        raise InputError(problems)
+    selected = [d for d in index.devices if not only or d.id in only]
+    listed: list[Listed] = [
+        (d.manifest or "", d.sha256, [(p, list(n)) for p, n in d.secrets], ("devices", d.position))
+        for d in selected
+    ]
     targets = [
-        Target(entry["id"], entry.get("parent"), int(entry["layer"]), str(path), content)
-        for entry, path, content in zip(
-            selected, paths, _load_resolved(paths, environ), strict=True
-        )
+        Target(d.id, d.parent, d.layer, str(index.path(d.manifest or "")), content, used)
+        for d, (content, used) in zip(selected, _load_checked(index, listed, environ), strict=True)
     ]
     return sorted(targets, key=lambda t: t.layer)
 
 
-# --- secrets in what is shown ---------------------------------------------------------------
-
-_SECRET_IN_TEXT = re.compile(
-    r"((?:SyncTokenPassword|SharedAccessKey|SharedAccessSignature)=)([^;]*)"
-)
-_SECRET_KEY = re.compile(r"(password|secret|key|token)$", re.IGNORECASE)
-MASK = "********"
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _masked(secret: str) -> str:
-    """A mask that still shows that a secret changed: 8 hex digits of its SHA-256, which
-    say nothing usable about a random token."""
-    if REFERENCE.fullmatch(secret):
-        return secret
-    return f"{MASK}#{hashlib.sha256(secret.encode()).hexdigest()[:8]}"
-
-
-def mask(value: Any, key: str = "") -> Any:
-    """A copy with passwords, keys and connection-string secrets replaced by a mask."""
-    if isinstance(value, dict):
-        masked: dict[str, Any] = {}
-        for name, item in value.items():
-            if isinstance(item, dict) and set(item) == {"value"} and _SECRET_KEY.search(name):
-                masked[name] = {"value": _masked(str(item["value"]))}  # a secret env variable
-            else:
-                masked[name] = mask(item, name)
-        return masked
-    if isinstance(value, list):
-        return [mask(item, key) for item in value]
-    if isinstance(value, str):
-        if key.lower() == "password":
-            return _masked(value)
-        return _SECRET_IN_TEXT.sub(lambda m: m.group(1) + _masked(m.group(2)), value)
-    return value
-
-
-def _diff(module: str, current: Any, wanted: Any) -> str:
+def _diff(module: str, current: Any, wanted: Any, secrets: Collection[str]) -> str:
     def lines(value: Any) -> list[str]:
         if value is None:
             return []
-        return json.dumps(mask(value), indent=2, sort_keys=True).splitlines(keepends=True)
+        shown = mask(value, values=secrets)
+        return json.dumps(shown, indent=2, sort_keys=True).splitlines(keepends=True)
 
     return "".join(
         difflib.unified_diff(lines(current), lines(wanted), f"hub/{module}", f"manifest/{module}")
     )
-
-
-# --- IoT Hub --------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most `rate` calls in any second of the run: calls are spaced evenly, with no burst
-    allowance, at 95% of the cap, since the network bunches calls on the way (measured
-    against the local hub: 3% above the cap when spaced at exactly 1/rate)."""
-
-    HEADROOM = 0.95
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / (rate * self.HEADROOM)
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            time.sleep(start - now)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    # 12 tries ride out long fault streaks (at 30% failures, 1 call in ~2 million still
-    # fails) while one call waits at most about a minute
-    attempts: int = 12
-    base: float = 0.25
-    cap: float = 8.0
-
-    def delay(self, attempt: int, error: HubCallError) -> float:
-        if error.retry_after is not None:
-            return error.retry_after
-        # "full jitter": spread retries of many workers over the whole window
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))
-
-
-class HubClient:
-    """IoT Hub through the azure-iot-hub SDK; every call is rate-limited and retried."""
-
-    def __init__(
-        self,
-        *,
-        connection_string: str | None = None,
-        hub_host: str | None = None,
-        rate: float = 200.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        from azure.iot.hub import IoTHubConfigurationManager, IoTHubRegistryManager
-
-        try:
-            if connection_string is not None:
-                self.registry = IoTHubRegistryManager.from_connection_string(connection_string)
-                self.configuration = IoTHubConfigurationManager.from_connection_string(
-                    connection_string
-                )
-            else:
-                from azure.identity import DefaultAzureCredential
-
-                credential = DefaultAzureCredential()
-                self.registry = IoTHubRegistryManager.from_token_credential(hub_host, credential)
-                self.configuration = IoTHubConfigurationManager.from_token_credential(
-                    hub_host, credential
-                )
-        except (ValueError, KeyError, TypeError):
-            # the SDK's message may quote the connection string: never show it
-            raise HubError("the IoT Hub connection string is not valid") from None
-        for manager in (self.registry, self.configuration):
-            manager.protocol.config.retry_policy.retries = 0  # retried here, POST included
-            # one pooled session: msrest otherwise opens a TLS connection per call
-            manager.protocol.config.keep_alive = True
-        self.limiter = RateLimiter(rate)
-        self.retry = retry or RetryPolicy()
-        self.calls = 0
-        self._count = threading.Lock()
-
-    def _call(self, operation: Callable[[], Any]) -> Any:
-        from msrest.exceptions import ClientRequestError, HttpOperationError
-
-        self.limiter.acquire()
-        with self._count:
-            self.calls += 1
-        try:
-            return operation()
-        except HttpOperationError as error:
-            response = error.response
-            status = response.status_code if response is not None else None
-            header = response.headers.get("Retry-After") if response is not None else None
-            code = response.headers.get("iothub-errorcode", "") if response is not None else ""
-            retry_after = float(header) if header and header.isdigit() else None
-            raise HubCallError(status, f"{status} {code}".strip(), retry_after) from None
-        except (ClientRequestError, OSError) as error:
-            # urllib3 reports a 5xx as "too many 503 error responses" even with retries off
-            server = _SERVER_ERROR.search(str(error))
-            if server:
-                status = int(server.group(1))
-                raise HubCallError(status, f"{status} {_REASONS.get(status, '')}".strip()) from None
-            raise HubCallError(None, _connection_problem(error)) from None
-
-    def call(self, operation: Callable[[], Any]) -> tuple[Any, int]:
-        """(result, attempts); transient failures are retried, then raised."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self._call(operation), attempt
-            except HubCallError as error:
-                if error.status == 401:
-                    raise HubError("IoT Hub refused the credentials (401 Unauthorized)") from None
-                if not error.transient or attempt >= self.retry.attempts:
-                    error.attempts = attempt
-                    raise
-                time.sleep(self.retry.delay(attempt, error))
-
-    def device(self, device_id: str) -> tuple[dict[str, Any] | None, int]:
-        try:
-            device, attempts = self.call(lambda: self.registry.get_device(device_id))
-        except HubCallError as error:
-            if error.status == 404:
-                return None, error.attempts
-            raise
-        return {
-            "edge": bool(device.capabilities and device.capabilities.iot_edge),
-            "scope": device.device_scope,
-            "parent_scopes": list(device.parent_scopes or []),
-        }, attempts
-
-    def desired(self, device_id: str, module: str) -> tuple[dict[str, Any] | None, int]:
-        try:
-            twin, attempts = self.call(lambda: self.registry.get_module_twin(device_id, module))
-        except HubCallError as error:
-            if error.status == 404:
-                return None, error.attempts
-            raise
-        desired = (twin.properties.desired or {}) if twin.properties else {}
-        return {k: v for k, v in desired.items() if not k.startswith("$")}, attempts
-
-    def tags(self, device_id: str) -> dict[str, Any]:
-        twin, _ = self.call(lambda: self.registry.get_twin(device_id))
-        return dict(twin.tags or {})
-
-    def set_tags(self, device_id: str, tags: dict[str, Any]) -> None:
-        from azure.iot.hub.models import Twin
-
-        self.call(lambda: self.registry.update_twin(device_id, Twin(tags=tags), "*"))
-
-    def configurations(self) -> list[dict[str, Any]]:
-        found, _ = self.call(lambda: self.configuration.get_configurations())
-        return [
-            {
-                "id": c.id,
-                "etag": c.etag,
-                "labels": dict(c.labels or {}),
-                "priority": c.priority,
-                "targetCondition": c.target_condition,
-                "metrics": dict((c.metrics.queries if c.metrics else None) or {}),
-            }
-            for c in found
-        ]
-
-    def condition_error(self, condition: str, metrics: dict[str, str]) -> str:
-        from azure.iot.hub.models import ConfigurationQueriesTestInput
-
-        query = ConfigurationQueriesTestInput(
-            target_condition=condition, custom_metric_queries=metrics
-        )
-        answer, _ = self.call(lambda: self.configuration.test_configuration_queries(query))
-        errors = [answer.target_condition_error or ""]
-        errors += [f"{k}: {v}" for k, v in (answer.custom_metric_query_errors or {}).items() if v]
-        return "; ".join(e for e in errors if e)
-
-    def _configuration_model(self, document: dict[str, Any], identifier: str) -> Any:
-        from azure.iot.hub.models import Configuration, ConfigurationContent, ConfigurationMetrics
-
-        return Configuration(
-            id=identifier,
-            schema_version=document.get("schemaVersion", "1.0"),
-            labels=document.get("labels"),
-            content=ConfigurationContent(modules_content=document["content"]["modulesContent"]),
-            target_condition=document.get("targetCondition", ""),
-            priority=document.get("priority", 0),
-            metrics=ConfigurationMetrics(queries=document.get("metrics", {}).get("queries")),
-        )
-
-    def create_configuration(self, document: dict[str, Any], identifier: str) -> None:
-        model = self._configuration_model(document, identifier)
-        self.call(lambda: self.configuration.create_configuration(model))
-
-    def update_configuration(self, document: dict[str, Any], identifier: str, etag: str) -> None:
-        model = self._configuration_model(document, identifier)
-        # The SDK sends this etag unquoted, which IoT Hub does not recognise (it answers 409
-        # as for a create; Azure/azure-iot-hub-python#2): quote it here.
-        quoted = etag if etag.startswith('"') else f'"{etag}"'
-        self.call(lambda: self.configuration.update_configuration(model, quoted))
-
-    def delete_configuration(self, identifier: str) -> None:
-        self.call(lambda: self.configuration.delete_configuration(identifier))
-
-    def apply(self, device_id: str, content: dict[str, Any]) -> int:
-        from azure.iot.hub.models import ConfigurationContent
-
-        body = ConfigurationContent(modules_content=content["modulesContent"])
-        _, attempts = self.call(
-            lambda: self.configuration.apply_configuration_on_edge_device(device_id, body)
-        )
-        return int(attempts)
-
-
-_SERVER_ERROR = re.compile(r"too many (\d{3}) error responses")
-_REASONS = {
-    500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
-
-
-def _connection_problem(error: BaseException) -> str:
-    text = str(error)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "the IoT Hub's TLS certificate is not trusted"
-    return "IoT Hub could not be reached"
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -467,7 +223,7 @@ def _preflight(
     def fetch(target: Target) -> None:
         try:
             devices[target.id], attempts[target.id] = client.device(target.id)
-        except HubCallError as error:
+        except CallError as error:
             if error.status is None and not devices:
                 raise HubError(str(error)) from None
             attempts[target.id] = error.attempts
@@ -528,7 +284,7 @@ def _compare(target: Target, client: HubClient, *, full: bool) -> tuple[str, str
         if current:
             never_deployed = False
         if current != wanted:
-            diffs.append(_diff(module, current, wanted))
+            diffs.append(_diff(module, current, wanted, target.secrets))
             if not full:
                 break
     if not diffs:
@@ -550,6 +306,7 @@ def deploy(
     result = DeployResult(dry_run)
     problems = _preflight(targets, client, concurrency)
     broken: set[str] = set()
+    started: set[str] = set()
     lock = threading.Lock()
 
     def record(outcome: Outcome) -> None:
@@ -560,12 +317,11 @@ def deploy(
         on_outcome(outcome)
 
     def run(target: Target) -> None:
+        with lock:
+            started.add(target.id)
         if target.parent in broken:
-            record(
-                Outcome(
-                    target.id, target.layer, "skipped", f"parent {target.parent!r} was not deployed"
-                )
-            )
+            message = f"parent {target.parent!r} was not deployed"
+            record(Outcome(target.id, target.layer, "skipped", message))
             return
         if target.id in problems:
             message, attempts = problems[target.id]
@@ -583,17 +339,36 @@ def deploy(
             else:
                 calls += client.apply(target.id, target.content)
                 record(Outcome(target.id, target.layer, "applied", attempts=calls))
-        except HubCallError as error:
+        except CallError as error:
             calls += error.attempts
-            record(Outcome(target.id, target.layer, "failed", f"IoT Hub answered {error}", calls))
+            record(Outcome(target.id, target.layer, "failed", failure(error), calls))
 
-    layers = sorted({t.layer for t in targets})
-    with ThreadPoolExecutor(max(1, concurrency)) as pool:
-        for layer in layers:
+    pool = ThreadPoolExecutor(max(1, concurrency))
+    try:
+        for layer in sorted({t.layer for t in targets}):
             list(pool.map(run, [t for t in targets if t.layer == layer]))
+    except BaseException:
+        # Ctrl-C or SIGTERM: start nothing more and wait for nothing; say which devices
+        # were mid-way, so that what was applied and what may have been is known
+        pool.shutdown(wait=False, cancel_futures=True)
+        with lock:
+            done = {o.id for o in result.outcomes}
+            midway = [t for t in targets if t.id in started and t.id not in done]
+        for target in midway:
+            on_outcome(Outcome(target.id, target.layer, "interrupted", INTERRUPTED))
+        raise
+    pool.shutdown(wait=True)
     order = {t.id: i for i, t in enumerate(targets)}
     result.outcomes.sort(key=lambda o: order[o.id])
     return result
+
+
+INTERRUPTED = "stopped while it was being deployed: it may or may not be applied; deploy again"
+
+
+def failure(error: CallError) -> str:
+    """What a failed call means for a device."""
+    return f"IoT Hub answered {error}" if error.status is not None else str(error)
 
 
 # --- at-scale mode: automatic deployments -----------------------------------------------------
@@ -609,18 +384,19 @@ class ConfigurationsPlan:
 def load_configurations(out: Path, environ: Mapping[str, str]) -> ConfigurationsPlan | None:
     """The automatic deployments of a folder written with `generate --as configurations`,
     or None for a per-device folder."""
-    index = load_file(out / INDEX_NAME, str(out / INDEX_NAME)).data
-    if not isinstance(index, dict) or index.get("mode") != "configurations":
+    index = _index(out)
+    if not index.as_configurations:
         return None
-    paths = [out / entry["file"] for entry in index["configurations"]]
-    documents = _load_resolved(paths, environ)
-    devices = [
-        Target(
-            d["id"], d.get("parent"), int(d["layer"]), str(out / INDEX_NAME), {"tags": d["tags"]}
-        )
-        for d in index["devices"]
+    listed: list[Listed] = [
+        (c.file, c.sha256, [(p, list(n)) for p, n in c.secrets], ("configurations", i))
+        for i, c in enumerate(index.configurations)
     ]
-    return ConfigurationsPlan(str(index["hierarchy"]), devices, documents)
+    documents = [content for content, _ in _load_checked(index, listed, environ)]
+    devices = [
+        Target(d.id, d.parent, d.layer, str(out / INDEX_NAME), {"tags": dict(d.tags or {})})
+        for d in index.devices
+    ]
+    return ConfigurationsPlan(index.hierarchy, devices, documents)
 
 
 def deploy_configurations(
@@ -680,8 +456,8 @@ def deploy_configurations(
             else:
                 client.set_tags(device.id, wanted_tags)
                 record(Outcome(device.id, device.layer, "tagged"))
-        except HubCallError as error:
-            record(Outcome(device.id, device.layer, "failed", f"IoT Hub answered {error}"))
+        except CallError as error:
+            record(Outcome(device.id, device.layer, "failed", failure(error)))
 
     with ThreadPoolExecutor(max(1, concurrency)) as pool:
         list(pool.map(tag, plan.devices))
@@ -710,8 +486,8 @@ def deploy_configurations(
             else:
                 client.update_configuration(document, identifier, current["etag"])
                 record(Outcome(identifier, layer, "updated"))
-        except HubCallError as error:
-            record(Outcome(identifier, layer, "failed", f"IoT Hub answered {error}"))
+        except CallError as error:
+            record(Outcome(identifier, layer, "failed", failure(error)))
     if result.failed:
         return result  # keep the old versions: the new ones are not all in place
     for identifier in stale:
@@ -719,6 +495,6 @@ def deploy_configurations(
             if not dry_run:
                 client.delete_configuration(identifier)
             record(Outcome(identifier, -1, "changed" if dry_run else "removed", "replaced"))
-        except HubCallError as error:
-            record(Outcome(identifier, -1, "failed", f"IoT Hub answered {error}"))
+        except CallError as error:
+            record(Outcome(identifier, -1, "failed", failure(error)))
     return result

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, to_dotted
 from acr_edge_cli.errors import InputError
 from acr_edge_cli.loader import SourceDocument
-from acr_edge_cli.references import is_secret_path
+from acr_edge_cli.secrets import is_secret_path
 
 # IoT Hub device ids: up to 128 ASCII letters, digits and -.%_*?!(),:=@$'
 DEVICE_ID = r"^[A-Za-z0-9\-.%_*?!(),:=@$']{1,128}$"

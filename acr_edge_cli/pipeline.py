@@ -6,19 +6,15 @@ that carries its exit code). The CLI layer only parses options and reports.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib
 import json
-import multiprocessing
-import os
-import signal
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -26,7 +22,18 @@ from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from acr_edge_cli.loader import SourceDocument, json_locators, load_file, reread_json
-from acr_edge_cli.output import INDEX_NAME, StagedOutput, write_tree
+from acr_edge_cli.output import (
+    INDEX_NAME,
+    OutputIndex,
+    StagedOutput,
+    configuration_path,
+    index_document,
+    manifest_path,
+    read_index,
+    write_tree,
+)
+from acr_edge_cli.secrets import SecretPlaces, mark_places, take_marks
+from acr_edge_cli.workers import default_workers, in_chunks
 
 # The rules and the model are imported where they are used: a hierarchy file's YAML is
 # parsed meanwhile (see _start_imports_while_parsing).
@@ -34,8 +41,6 @@ if TYPE_CHECKING:
     from acr_edge_cli.model import Hierarchy
     from acr_edge_cli.plan import DevicePlan, HierarchyPlan
     from acr_edge_cli.render import Renderer
-
-MANIFEST_NAME = "deployment.json"
 
 
 def exit_code(diagnostics: Collection[Diagnostic], *, strict: bool = False) -> int:
@@ -53,10 +58,6 @@ def serialize_json(content: Mapping[str, Any]) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:  # e.g. an integer past 64 bits, which orjson refuses
         return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def manifest_path(plan: DevicePlan) -> str:
-    return f"layer-{plan.layer}/{plan.id}/{MANIFEST_NAME}"
 
 
 # --- loading a hierarchy ------------------------------------------------------------------
@@ -160,6 +161,7 @@ class GeneratedManifest:
     path: str  # relative to the output folder
     data: bytes
     sha256: str  # of data, for the index (computed by the worker that rendered it)
+    secrets: SecretPlaces = field(default_factory=list)  # where it keeps ${NAME} secrets
 
 
 @dataclass(frozen=True)
@@ -174,47 +176,43 @@ class GenerateResult:
     #: the manifests are already in the StagedOutput given to generate()
     streamed: bool = False
 
+    #: with --as configurations: where each configuration keeps ${NAME} secrets
+    configuration_secrets: tuple[SecretPlaces, ...] = ()
+
     @property
     def as_configurations(self) -> bool:
         return bool(self.configurations)
 
     def index(self) -> dict[str, Any]:
-        header = {
-            "version": 1,
-            "hierarchy": self.hierarchy.name,
-            "generator": f"acr-edge {__version__}",
-        }
+        def parent(m: GeneratedManifest) -> str | None:
+            return m.device.parent.id if m.device.parent else None
+
+        generator = f"acr-edge {__version__}"
         if self.as_configurations:
-            return {
-                **header,
-                "mode": "configurations",
-                "devices": [
-                    {
-                        "id": m.device.id,
-                        "parent": m.device.parent.id if m.device.parent else None,
-                        "layer": m.device.layer,
-                        "tags": self.tags[m.device.id],
-                    }
+            return index_document(
+                self.hierarchy.name,
+                generator,
+                [
+                    {"id": m.device.id, "parent": parent(m), "layer": m.device.layer,
+                     "tags": self.tags[m.device.id]}
                     for m in self.manifests
                 ],
-                "configurations": [
-                    {"id": c["id"], "file": configuration_path(c), "priority": c["priority"]}
-                    for c in self.configurations
+                [
+                    {"id": c["id"], "file": configuration_path(c["id"]), "priority": c["priority"],
+                     "sha256": hashlib.sha256(serialize_json(c)).hexdigest(), "secrets": places}
+                    for c, places in zip(self.configurations, self.configuration_secrets,
+                                         strict=True)
                 ],
-            }
-        return {
-            **header,
-            "devices": [
-                {
-                    "id": m.device.id,
-                    "parent": m.device.parent.id if m.device.parent else None,
-                    "layer": m.device.layer,
-                    "manifest": m.path,
-                    "sha256": m.sha256,
-                }
+            )  # fmt: skip
+        return index_document(
+            self.hierarchy.name,
+            generator,
+            [
+                {"id": m.device.id, "parent": parent(m), "layer": m.device.layer,
+                 "manifest": m.path, "sha256": m.sha256, "secrets": m.secrets}
                 for m in self.manifests
             ],
-        }
+        )  # fmt: skip
 
     def files(self) -> dict[str, bytes]:
         """Every file of the output folder: relative path → bytes."""
@@ -223,12 +221,8 @@ class GenerateResult:
     def content_files(self) -> dict[str, bytes]:
         """The manifests, or with --as configurations the configurations."""
         if self.as_configurations:
-            return {configuration_path(c): serialize_json(c) for c in self.configurations}
+            return {configuration_path(c["id"]): serialize_json(c) for c in self.configurations}
         return {m.path: m.data for m in self.manifests}
-
-
-def configuration_path(document: Mapping[str, Any]) -> str:
-    return f"configurations/{document['id']}.json"
 
 
 @dataclass(frozen=True)
@@ -239,11 +233,8 @@ class _RenderJob:
     disabled: Collection[str]
 
 
-#: Below this many devices one process is faster than starting workers.
-PARALLEL_THRESHOLD = 256
-
-#: device index, manifest bytes, their SHA-256, findings
-RenderedDevice = tuple[int, bytes, str, list[Diagnostic]]
+#: device index, manifest bytes, their SHA-256, where secrets are, findings
+RenderedDevice = tuple[int, bytes, str, SecretPlaces, list[Diagnostic]]
 
 
 def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
@@ -256,79 +247,17 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
     for index in range(start, stop):
         device = plan.devices[index]
         rendered = renderer.render(device, plan)
+        secrets = take_marks(rendered.content)
         data = serialize_json(rendered.content)
         # Lines are those of the bytes written, located only if a finding needs them.
         value_at, key_at = json_locators(data.decode("utf-8"))
-        name = job.manifest_file(manifest_path(device))
+        name = job.manifest_file(manifest_path(device.layer, device.id))
         document = SourceDocument(name, rendered.content, value_at, key_at)
         findings = engine.check_manifest(
             document, device=device, hierarchy=plan, disabled=job.disabled
         )
-        results.append((index, data, hashlib.sha256(data).hexdigest(), findings))
+        results.append((index, data, hashlib.sha256(data).hexdigest(), secrets, findings))
     return results
-
-
-def default_workers(devices: int) -> int:
-    """Processes for rendering or checking: every available core for a large fleet, else
-    one. ACR_EDGE_WORKERS overrides."""
-    configured = os.environ.get("ACR_EDGE_WORKERS")
-    if configured:
-        return max(1, int(configured))
-    if devices < PARALLEL_THRESHOLD:
-        return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-_Job = TypeVar("_Job")
-_Item = TypeVar("_Item")
-Work = Callable[[_Job, int, int], list[_Item]]
-
-#: What forked workers run: work(job, start, stop). Inherited at fork, so the job (a plan,
-#: a list of files) is never pickled.
-_forked_work: tuple[Callable[[Any, int, int], list[Any]], Any] | None = None
-
-
-def _start_worker() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them, and die quietly when it
-    does (rather than run a SIGTERM handler inherited from the command line)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _work_in_worker(bounds: tuple[int, int]) -> list[Any]:
-    assert _forked_work is not None
-    work, job = _forked_work
-    return work(job, *bounds)
-
-
-@contextmanager
-def _in_chunks(
-    work: Work[_Job, _Item], job: _Job, count: int, processes: int
-) -> Iterator[Iterator[list[_Item]]]:
-    """work(job, start, stop) over [0, count), in chunks, the results in order: in forked
-    worker processes, which start at once (so the caller's own work overlaps theirs until
-    it reads the results), or in this process. Leaving the block stops workers still
-    running."""
-    global _forked_work
-    if processes <= 1 or count < 2:
-        yield (work(job, start, min(start + 256, count)) for start in range(0, count, 256))
-        return
-    # Small chunks, several a worker: for balance, and so that results start arriving early.
-    size = -(-count // (processes * 8))
-    chunks = [(start, min(start + size, count)) for start in range(0, count, size)]
-    # Frozen, the inherited heap is never scanned by a worker's collector (if one runs: the
-    # command line turns it off), so its pages stay shared instead of being copied.
-    gc.freeze()
-    _no_other_thread()
-    _forked_work = (work, job)
-    try:
-        # the workers fork here
-        pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker)
-    finally:
-        _forked_work = None
-        gc.unfreeze()
-    with pool:
-        yield pool.imap(_work_in_worker, chunks)
 
 
 RenderResults = Iterator[tuple[GeneratedManifest, list[Diagnostic]]]
@@ -346,7 +275,7 @@ def rendering(
     """Start rendering and checking every device's manifest; `manifest_file(relative)` names
     it in findings. Gives each manifest with its findings, in device order.
 
-    Large fleets are split over forked worker processes (see _in_chunks); the result is the
+    Large fleets are split over forked worker processes (see workers.in_chunks); the result is the
     same whatever the number of workers.
     """
     from acr_edge_cli.render import Renderer
@@ -358,11 +287,12 @@ def rendering(
 
     def results(batches: Iterable[list[RenderedDevice]]) -> RenderResults:
         for batch in batches:
-            for index, data, digest, findings in batch:
+            for index, data, digest, secrets, findings in batch:
                 device = devices[index]
-                yield GeneratedManifest(device, manifest_path(device), data, digest), findings
+                path = manifest_path(device.layer, device.id)
+                yield GeneratedManifest(device, path, data, digest, secrets), findings
 
-    with _in_chunks(_render, job, count, processes) as batches:
+    with in_chunks(_render, job, count, processes, before_fork=_no_other_thread) as batches:
         yield results(batches)
 
 
@@ -432,21 +362,26 @@ def generate(
         )
     from acr_edge_cli.configurations import DeviceManifest, build_configurations
 
-    devices = [
-        DeviceManifest(
-            m.device.id,
-            m.device.parent.id if m.device.parent else None,
-            m.device.layer,
-            dict(m.device.device.tags),
-            orjson.loads(m.data)["modulesContent"],
+    devices = []
+    for m in manifests:
+        content = orjson.loads(m.data)
+        mark_places(content, m.secrets)  # to know where they land in the deployments
+        devices.append(
+            DeviceManifest(
+                m.device.id,
+                m.device.parent.id if m.device.parent else None,
+                m.device.layer,
+                dict(m.device.device.tags),
+                content["modulesContent"],
+            )
         )
-        for m in manifests
-    ]
     documents, tags = build_configurations(loaded.hierarchy.name, devices)
+    secrets = []
     for position, document in enumerate(documents):
+        secrets.append(take_marks(document))
         data = serialize_json(document)
         value_at, key_at = json_locators(data.decode("utf-8"))
-        name = f"{out}/{configuration_path(document)}"
+        name = f"{out}/{configuration_path(document['id'])}"
         diagnostics.extend(
             engine.check_configuration(
                 SourceDocument(name, document, value_at, key_at),
@@ -463,6 +398,7 @@ def generate(
         tuple(diagnostics),
         tuple(documents),
         tags,
+        configuration_secrets=tuple(secrets),
     )
 
 
@@ -532,27 +468,6 @@ def _validate_hierarchy(
                 result.proxies.append((f"{display}#{manifest.path}", content, host))
 
 
-def _read_index(folder: Path) -> SourceDocument | None:
-    """A generated folder's index.json, if the folder has one that lists its manifests."""
-    path = folder / INDEX_NAME
-    if not path.is_file():
-        return None
-    document = load_file(path, str(path))
-    if isinstance(document.data, dict) and document.data.get("mode") == "configurations":
-        return document  # its configuration files are checked as one hub's set
-    devices = document.data.get("devices") if isinstance(document.data, dict) else None
-    if not isinstance(devices, list) or not all(
-        isinstance(d, dict)
-        and isinstance(d.get("manifest"), str)
-        and isinstance(d.get("id"), str)
-        and isinstance(d.get("layer", 0), int)
-        and isinstance(d.get("parent"), (str, type(None)))
-        for d in devices
-    ):
-        raise InputError([document.diagnostic(("devices",), "not an acr-edge index.json")])
-    return document
-
-
 @dataclass(frozen=True)
 class _FilesJob:
     paths: list[Path]
@@ -575,7 +490,7 @@ def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Di
 
 
 def _validate_output(
-    folder: Path, index: SourceDocument, result: ValidateResult, disabled: Collection[str]
+    folder: Path, index: OutputIndex, result: ValidateResult, disabled: Collection[str]
 ) -> None:
     """A generated folder: each manifest, then the hierarchy rules read off the manifests.
 
@@ -586,16 +501,16 @@ def _validate_output(
     from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
     from acr_edge_cli.validation import engine
 
-    entries = index.data["devices"]
-    paths = [folder / entry["manifest"] for entry in entries]
+    entries = index.devices
+    paths = [index.path(entry.manifest or "") for entry in entries]
     devices: list[OutputDevice] = []
     job = _FilesJob(paths, disabled)
     workers = default_workers(len(paths))
-    with _in_chunks(_check_manifest_files, job, len(paths), workers) as batches:
+    with in_chunks(
+        _check_manifest_files, job, len(paths), workers, before_fork=_no_other_thread
+    ) as batches:
         checked = (findings for batch in batches for findings in batch)
-        for position, (entry, path, findings) in enumerate(
-            zip(entries, paths, checked, strict=True)
-        ):
+        for entry, path, findings in zip(entries, paths, checked, strict=True):
             result.files.append(str(path))
             result.diagnostics.extend(findings)
             if any(finding.rule == "input" for finding in findings):
@@ -605,20 +520,20 @@ def _validate_output(
             except InputError:
                 continue  # changed since the check read it
             if result.collect_proxies:
-                result.proxies.append((str(path), document.data, entry.get("parent")))
+                result.proxies.append((str(path), document.data, entry.parent))
             context = ManifestContext(document)
             context.all_modules()  # for check_output, made while the workers still check
             devices.append(
                 OutputDevice(
-                    id=str(entry.get("id")),
-                    parent=entry.get("parent"),
-                    layer=int(entry.get("layer", 0)),
-                    index_path=("devices", position),
+                    id=entry.id,
+                    parent=entry.parent,
+                    layer=entry.layer,
+                    index_path=("devices", entry.position),
                     manifest=context,
                 )
             )
     result.diagnostics.extend(
-        engine.check_output(OutputContext(index, tuple(devices)), disabled=disabled)
+        engine.check_output(OutputContext(index.document, tuple(devices)), disabled=disabled)
     )
 
 
@@ -646,12 +561,12 @@ def validate_paths(
             queue.append(path)
             continue
         try:
-            index = _read_index(path)
+            index = read_index(path)
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
             continue
-        if index is not None and index.data.get("mode") == "configurations":
-            queue.extend(path / str(c["file"]) for c in index.data.get("configurations", []))
+        if index is not None and index.as_configurations:
+            queue.extend(index.path(c.file) for c in index.configurations)
         elif index is not None:
             _validate_output(path, index, result, disabled)
         else:

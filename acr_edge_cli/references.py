@@ -17,22 +17,10 @@ from typing import Any
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart
 from acr_edge_cli.errors import InputError
 from acr_edge_cli.loader import SourceDocument
+from acr_edge_cli.secrets import is_secret_path, mark_references
 
 REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-# The fields whose values are secrets, by the last two keys of their path.
-SECRET_FIELDS = {("sync_token", "password"), ("registry_credentials", "password")}
-
-
-def is_secret_path(path: JsonPath) -> bool:
-    return tuple(path[-2:]) in SECRET_FIELDS
-
-
-def is_reference(value: str) -> bool:
-    """True when the whole value is one `${NAME}` reference (the form secrets should take)."""
-    match = REFERENCE.fullmatch(value)
-    return bool(match and not match.group(1) and NAME.fullmatch(match.group(2)))
 
 
 def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], list[str]]:
@@ -154,6 +142,9 @@ def resolve_references(
                 )
             )
         if secret and not inline_secrets:
+            # kept as a reference, marked so that its place in each manifest is recorded
+            if not malformed:
+                changes.append((path, mark_references(value)))
             continue
         for name in unset:
             what = "secret " if secret else ""

@@ -233,6 +233,7 @@ _STATE_STYLE = {
     "new": "cyan",
     "failed": "bold red",
     "skipped": "red",
+    "interrupted": "bold yellow",
     "tagged": "green",
     "created": "green",
     "updated": "green",

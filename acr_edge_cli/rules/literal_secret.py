@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.references import SECRET_FIELDS, is_reference
 from acr_edge_cli.rules.base import (
     AGENT,
     Finding,
@@ -16,12 +15,12 @@ from acr_edge_cli.rules.base import (
     env_path,
 )
 from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
+from acr_edge_cli.secrets import SECRET_FIELDS, is_placeholder, is_secret_name
 
 NAME = "literal-secret"
 SEVERITY = Severity.WARNING
 SCOPES = ("manifest", "hierarchy")
 SUMMARY = "a password or key appears as a literal instead of a `${NAME}` reference"
-SECRET_ENV_SUFFIXES = ("PASSWORD", "SECRET", "_KEY", "CONNECTION_STRING")
 
 
 def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
@@ -40,14 +39,14 @@ def _hierarchy(context: HierarchyContext) -> Iterator[Finding]:
         for field in SECRET_FIELDS:
             owner = ("connected_registry", *field) if field[0] == "sync_token" else field
             value = _value_at(written, owner)
-            if isinstance(value, str) and not is_reference(value):
+            if isinstance(value, str) and not is_placeholder(value):
                 yield Finding((*device.source, *owner), f"{'.'.join(field)} is a literal secret")
 
 
 def _manifest(context: ManifestContext) -> Iterator[Finding]:
     for key, credential in context.registry_credentials().items():
         password = credential.get("password") if isinstance(credential, dict) else None
-        if isinstance(password, str) and not is_reference(password):
+        if isinstance(password, str) and not is_placeholder(password):
             yield Finding(
                 (*AGENT, "runtime", "settings", "registryCredentials", key, "password"),
                 f"registry credentials {key!r}: the password is a literal",
@@ -58,12 +57,12 @@ def _manifest(context: ManifestContext) -> Iterator[Finding]:
                 continue
             if name == VARIABLE:
                 password = parse_connection_string(value).get("SyncTokenPassword")
-                if password and not is_reference(password):
+                if password and not is_placeholder(password):
                     yield Finding(
                         env_path(entry, name),
                         f"{entry.name}: SyncTokenPassword in {name} is a literal",
                     )
-            elif name.upper().endswith(SECRET_ENV_SUFFIXES) and not is_reference(value):
+            elif is_secret_name(name) and not is_placeholder(value):
                 yield Finding(env_path(entry, name), f"{entry.name}: {name} is a literal secret")
 
 

@@ -194,7 +194,7 @@ def test_two_devices_with_one_id_are_never_written_over_each_other(
     assert result.exit_code == 2
     assert result.stderr == (
         "error: refusing to write layer-1/lower-layer/deployment.json twice "
-        "(two devices share an id?)\n"
+        "(two devices share an id, or ids that differ only in case on a case-insensitive file system?)\n"
     )
     assert sorted(p.name for p in workdir.iterdir() if p.name.startswith((".", "out"))) == []
 

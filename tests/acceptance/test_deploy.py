@@ -4,6 +4,7 @@ the real azure-iot-hub SDK over TLS (tests/iothub)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -66,6 +67,17 @@ def _expected_desired(out: Path, device: str) -> dict[str, Any]:
     return {module: twin["properties.desired"] for module, twin in content.items()}
 
 
+def _regenerated(out: Path, relative: str, text: str) -> None:
+    """Change one generated file as generating again would: index.json records its new
+    SHA-256 (deploy refuses a file edited behind generate's back)."""
+    (out / relative).write_text(text)
+    index = json.loads((out / "index.json").read_text())
+    for entry in index["devices"] + index.get("configurations", []):
+        if relative in (entry.get("manifest"), entry.get("file")):
+            entry["sha256"] = hashlib.sha256((out / relative).read_bytes()).hexdigest()
+    (out / "index.json").write_text(json.dumps(index, indent=2))
+
+
 def _assert_final_state(running: RunningHub, out: Path) -> None:
     for device in PARENTS:
         for module, desired in _expected_desired(out, device).items():
@@ -106,9 +118,9 @@ def test_dry_run_shows_the_diff_and_changes_nothing(
 ) -> None:
     running = hub_for()
     assert cli("deploy", out, "--yes").exit_code == 0
-    manifest = out / "layer-2/line-2-controller/deployment.json"
-    text = manifest.read_text().replace("opc-publisher:2.9.10", "opc-publisher:2.9.11")
-    manifest.write_text(text)
+    manifest = "layer-2/line-2-controller/deployment.json"
+    text = (out / manifest).read_text().replace("opc-publisher:2.9.10", "opc-publisher:2.9.11")
+    _regenerated(out, manifest, text)
     result = cli("deploy", out, "--dry-run", "--format", "json")
     assert result.exit_code == 0
     devices = {d["id"]: d for d in json.loads(result.stdout)["devices"]}
@@ -337,7 +349,7 @@ def test_at_scale_settings_update_survives_the_unquoted_etag_bug(
     path = next((at_scale / "configurations").glob("*-l2-base.json"))
     document = json.loads(path.read_text())
     document["labels"]["owner"] = "ot-team"  # labels may change; content may not
-    path.write_text(json.dumps(document, indent=2))
+    _regenerated(at_scale, path.relative_to(at_scale).as_posix(), json.dumps(document, indent=2))
     result = json.loads(cli("deploy", at_scale, "--yes", "--format", "json").stdout)
     assert result["summary"]["updated"] == 1 and result["summary"]["failed"] == 0
     stored = next(c for i, c in running.hub.configurations.items() if "-l2-base-" in i)
@@ -352,7 +364,7 @@ def test_at_scale_refused_queries_stop_before_any_change(
     path = next((at_scale / "configurations").glob("*-l1-base.json"))
     document = json.loads(path.read_text())
     document["targetCondition"] = 'tags.site="munich"'
-    path.write_text(json.dumps(document))
+    _regenerated(at_scale, path.relative_to(at_scale).as_posix(), json.dumps(document))
     result = cli("deploy", at_scale, "--yes", "--format", "json")
     assert result.exit_code == 1
     (failed,) = [d for d in json.loads(result.stdout)["devices"] if d["state"] == "failed"]
@@ -398,7 +410,9 @@ def test_soak_500_devices_with_30_percent_faults(
 def test_a_device_the_hub_cannot_answer_for_is_not_called_unregistered(
     out: Path, hub_for: Callable[..., RunningHub]
 ) -> None:
-    from acr_edge_cli.deploy import HubClient, RetryPolicy, deploy, load_targets
+    from acr_edge_cli.calls import RetryPolicy
+    from acr_edge_cli.deploy import deploy, load_targets
+    from acr_edge_cli.iothub import HubClient
 
     running = hub_for(Faults(rate=1.0, kinds=("503",), paths=r"^/devices/line-2-controller$"))
     client = HubClient(
@@ -424,3 +438,146 @@ def test_at_scale_refuses_a_device_selection(
         "target devices by their tags\n"
     )
     assert running.hub.requests == []
+
+
+# --- what deploy refuses to send ----------------------------------------------------------------
+
+
+def _escaped_env_folder(tmp_path: Path) -> Path:
+    """The factory example with a module env that means the literal text
+    `${IOTHUB_CONNECTION_STRING}` (written `$${...}`) and an API token in plain text."""
+    text = (EXAMPLES / "factory-isa95.yaml").read_text()
+    text = text.replace(
+        'env: {SendData: "true", SendInterval: 5}',
+        'env: {SendData: "true", SendInterval: 5, '
+        'HUB_HINT: "$${IOTHUB_CONNECTION_STRING}", LOWER_HINT: "$${LOWER_SYNC_TOKEN_PASSWORD}"}',
+    )
+    source = tmp_path / "escaped.yaml"
+    source.write_text(text)
+    folder = tmp_path / "escaped-out"
+    write_generated(generate(source, output=str(folder), environ={}), folder)
+    return folder
+
+
+def test_deploy_resolves_only_the_secrets_index_json_records(
+    tmp_path: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = _escaped_env_folder(tmp_path)
+    running = hub_for()
+    monkeypatch.setenv("LOWER_SYNC_TOKEN_PASSWORD", "s3cret-never-sent-Kp4")
+    dry = cli("deploy", folder, "--dry-run")
+    result = cli("deploy", folder, "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    twin = running.hub.desired("line-1-controller", "$edgeAgent")
+    assert twin is not None
+    env = twin["modules"]["SimulatedTemperatureSensor"]["env"]
+    assert env["HUB_HINT"] == {"value": "${IOTHUB_CONNECTION_STRING}"}  # sent as written
+    assert env["LOWER_HINT"] == {"value": "${LOWER_SYNC_TOKEN_PASSWORD}"}
+    stored = json.dumps(list(running.hub.module_twins.values()))
+    assert running.connection_string not in stored
+    assert "s3cret-never-sent-Kp4" not in stored + dry.stdout + dry.stderr
+    # the recorded secrets themselves are resolved
+    agent = running.hub.desired("plant-dmz", "$edgeAgent")
+    assert agent is not None
+    assert SECRETS["PLANT_DMZ_SYNC_TOKEN_PASSWORD"] in json.dumps(agent)
+
+
+def test_deploy_refuses_a_manifest_edited_after_generate(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    manifest = out / "layer-1/plant-site-ops/deployment.json"
+    manifest.write_text(manifest.read_text().replace("registry:0.9.0", "registry:latest"))
+    result = cli("deploy", out, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{out}/index.json:27:5: error: layer-1/plant-site-ops/deployment.json changed since "
+        "acr-edge generate wrote it (its SHA-256 differs from index.json); generate again "
+        "rather than edit generated files\n"
+    )
+    assert running.hub.requests == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda index: index["devices"][1].update(manifest="../../etc/passwd"),
+         "'../../etc/passwd' leaves the output folder"),
+        (lambda index: index["devices"][1].update(manifest="/etc/passwd"),
+         "'/etc/passwd' leaves the output folder"),
+        (lambda index: index["devices"].append(dict(index["devices"][3])),
+         "device 'line-2-controller' is listed twice"),
+        (lambda index: index["devices"].reverse(),
+         "parent 'plant-site-ops' is not listed before it"),
+    ],
+    ids=["parent-folder", "absolute", "duplicate", "child-first"],
+)  # fmt: skip
+def test_deploy_refuses_an_index_that_acr_edge_could_not_have_written(
+    out: Path,
+    hub_for: Callable[..., RunningHub],
+    cli: Callable[..., CliResult],
+    edit: Callable[[dict[str, Any]], None],
+    message: str,
+) -> None:
+    running = hub_for()
+    index = json.loads((out / "index.json").read_text())
+    edit(index)
+    (out / "index.json").write_text(json.dumps(index, indent=2))
+    result = cli("deploy", out, "--yes")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert f"error: {message}\n" in result.stderr
+    assert running.hub.requests == []
+
+
+def test_deploy_refuses_a_manifest_linked_out_of_the_folder(
+    out: Path, tmp_path: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    outside = tmp_path / "elsewhere.json"
+    manifest = out / "layer-0/plant-dmz/deployment.json"
+    outside.write_bytes(manifest.read_bytes())
+    manifest.unlink()
+    manifest.symlink_to(outside)
+    result = cli("deploy", out, "--yes")
+    assert result.exit_code == 2
+    assert "'layer-0/plant-dmz/deployment.json' leads out of the output folder" in result.stderr
+    assert running.hub.requests == []
+
+
+@pytest.mark.parametrize("rate", ["nan", "inf", "0", "-5"])
+def test_deploy_keeps_its_rate_cap(out: Path, cli: Callable[..., CliResult], rate: str) -> None:
+    result = cli("deploy", out, "--yes", "--rate", rate)
+    assert result.exit_code == 2
+    assert "--rate" in result.stderr
+
+
+def test_deploy_without_yes_refuses_when_it_cannot_ask(
+    out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
+) -> None:
+    running = hub_for()
+    result = cli("deploy", out)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: deploy applies 4 device manifests to IoT Hub and cannot ask first (no terminal); "
+        "pass --yes to apply, or --dry-run to see the plan\n"
+    )
+    assert running.hub.requests == []
+
+
+def test_deploy_given_a_hierarchy_file_says_what_it_takes(cli: Callable[..., CliResult]) -> None:
+    source = EXAMPLES / "two-layer.yaml"
+    result = cli("deploy", source, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {source} is a file; deploy takes the folder `acr-edge generate` wrote "
+        f"(acr-edge generate {source} -o out, then acr-edge deploy out)\n"
+    )
+
+
+def test_deploy_device_typo_suggests_the_id(out: Path, cli: Callable[..., CliResult]) -> None:
+    result = cli("deploy", out, "--yes", "--device", "plant-dmx")
+    assert result.exit_code == 2
+    assert "no device 'plant-dmx' in this output; did you mean 'plant-dmz'?" in result.stderr

@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from acr_edge_cli.pipeline import PARALLEL_THRESHOLD
+from acr_edge_cli.workers import PARALLEL_THRESHOLD
 from tests.conftest import EXAMPLES, CliResult
 
 sys.path.insert(0, str(EXAMPLES.parent / "benchmarks"))

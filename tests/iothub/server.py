@@ -270,6 +270,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body: Any = None
         status = 500
         arrived = time.monotonic()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                with hub.lock:
+                    hub.requests.append((method, parsed.path, status))
+                    hub.request_times.append(arrived)
+
         try:
             if hub.faults.latency:
                 time.sleep(hub.faults.latency)
@@ -286,6 +296,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise HubError(429, "ThrottlingException", "Throttled")
             if fault == "429-retry-after":
                 raise HubError(429, "ThrottlingException", "Throttled", {"Retry-After": "1"})
+            if fault == "429-retry-after-a-day":
+                raise HubError(429, "ThrottlingException", "Throttled", {"Retry-After": "86400"})
             if fault == "503":
                 raise HubError(503, "ServiceUnavailable", "Service unavailable")
             query = urllib.parse.parse_qs(parsed.query)
@@ -295,16 +307,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = self._json(raw_body)
             with hub.lock:
                 status, payload, headers = route(hub, method, segments, query, body, self.headers)
+            record()  # before the answer: a client that has it must find the call recorded
             self._send(status, payload, headers)
         except HubError as error:
             status = error.status
+            record()
             self._error(error)
         except (ConnectionError, OSError):
             status = 0
         finally:
-            with hub.lock:
-                hub.requests.append((method, parsed.path, status))
-                hub.request_times.append(arrived)
+            record()
 
 
 def _if_match(headers: Any) -> tuple[bool, str | None]:
@@ -559,6 +571,75 @@ def running_hub(folder: Path, faults: Faults | None = None) -> Iterator[RunningH
             hub,
             f"HostName=localhost:{port};SharedAccessKeyName=iothubowner;SharedAccessKey={key}",
             ca_file,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an impostor answers to every request."""
+
+    status: int = 404
+    body: bytes = b"<html><body>Not Found</body></html>"
+    content_type: str = "text/html"
+    chunked: bool = False  # no Content-Length: the body's end is the chunk stream's
+
+
+class _ImpostorHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer: Answer = self.server.answer
+        self.server.requests += 1
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        if answer.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(answer.body), 4096):
+                piece = answer.body[start : start + 4096]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def running_impostor(folder: Path, answer: Answer) -> Iterator[tuple[str, Path, Any]]:
+    """A TLS server that is no IoT Hub: (connection string to it, its CA file, the server,
+    whose `requests` counts what reached it)."""
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    ca_file = folder / "impostor-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ImpostorHandler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.answer = answer  # type: ignore[attr-defined]
+    server.requests = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    key = base64.b64encode(b"k" * 32).decode()
+    port = server.server_address[1]
+    try:
+        yield (
+            f"HostName=localhost:{port};SharedAccessKeyName=iothubowner;SharedAccessKey={key}",
+            ca_file,
+            server,
         )
     finally:
         server.shutdown()

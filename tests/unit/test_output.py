@@ -3,7 +3,9 @@ whole, never a mix, and no half-written folder is left behind."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,17 +17,26 @@ from acr_edge_cli import output
 from acr_edge_cli.errors import UsageError
 from acr_edge_cli.output import INDEX_NAME, write_tree
 
-OLD = {
-    INDEX_NAME: b'{"generator": "acr-edge 0.1.0", "devices": []}\n',
-    "layer-0/a/deployment.json": b"old a\n",
-    "layer-1/b/deployment.json": b"old b\n",
-}
-NEW = {
-    INDEX_NAME: b'{"generator": "acr-edge 0.1.0", "devices": [1]}\n',
-    "layer-0/a/deployment.json": b"new a\n",
-    "layer-1/c/deployment.json": b"new c\n",
-    "layer-2/d/deployment.json": b"new d\n",
-}
+
+def _folder(manifests: dict[str, bytes]) -> dict[str, bytes]:
+    """A generated folder's files: the manifests and the index.json that lists them."""
+    devices: list[dict[str, Any]] = [
+        {"id": path.split("/")[1], "parent": None, "layer": int(path[6]), "manifest": path,
+         "sha256": hashlib.sha256(data).hexdigest(), "secrets": []}
+        for path, data in manifests.items()
+    ]  # fmt: skip
+    index = {"version": 1, "hierarchy": "h", "generator": "acr-edge 0.1.0", "devices": devices}
+    return {INDEX_NAME: json.dumps(index).encode(), **manifests}
+
+
+OLD = _folder({"layer-0/a/deployment.json": b"old a\n", "layer-1/b/deployment.json": b"old b\n"})
+NEW = _folder(
+    {
+        "layer-0/a/deployment.json": b"new a\n",
+        "layer-1/c/deployment.json": b"new c\n",
+        "layer-2/d/deployment.json": b"new d\n",
+    }
+)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -37,8 +48,13 @@ class Interrupted(BaseException):
 
 
 def _steps(patch: pytest.MonkeyPatch, on_step: Callable[[], object]) -> None:
-    """Call `on_step` before every file write and every rename write_tree makes."""
+    """Call `on_step` before every file write, swap and rename write_tree makes."""
     original_write, original_rename = output._write_file, Path.rename
+    original_exchange = output._exchange
+
+    def exchange(*args: Any) -> bool:
+        on_step()
+        return original_exchange(*args)
 
     def write(*args: Any) -> None:
         on_step()
@@ -49,6 +65,7 @@ def _steps(patch: pytest.MonkeyPatch, on_step: Callable[[], object]) -> None:
         return original_rename(self, target)
 
     patch.setattr(output, "_write_file", write)
+    patch.setattr(output, "_exchange", exchange)
     patch.setattr(Path, "rename", rename)
 
 
@@ -74,7 +91,7 @@ def _fail_at(step: int) -> Callable[[], None]:
 
 def test_an_interruption_at_any_step_keeps_the_old_output(tmp_path: Path) -> None:
     steps = _count_steps(tmp_path)
-    assert steps == len(NEW) + 2  # every file, then moving the old aside and the new in
+    assert steps == len(NEW) + 1  # every file, then one swap of the old and the new folder
     for failing in range(1, steps + 1):
         out = tmp_path / f"run-{failing}" / "out"
         write_tree(out, OLD)

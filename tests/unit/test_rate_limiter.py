@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from acr_edge_cli.deploy import RateLimiter
+from acr_edge_cli.calls import RateLimiter
 
 
 def test_no_second_holds_more_calls_than_the_cap() -> None:

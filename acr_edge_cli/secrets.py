@@ -1,0 +1,229 @@
+"""What a secret is, and how one is shown: the one place that decides both.
+
+Everything else asks here: reading references (which fields keep `${NAME}`), the model's
+error messages (never quote a secret field), the `literal-secret` rule, schema findings,
+and deploy's diffs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Collection, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from acr_edge_cli.diagnostics import PathPart, to_pointer
+
+#: Hierarchy fields whose values are secrets, by the last two keys of their path.
+SECRET_FIELDS = frozenset({("sync_token", "password"), ("registry_credentials", "password")})
+
+#: A whole `${NAME}` reference, the form a secret takes in files acr-edge writes.
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# A name (an environment variable, a JSON key) that holds a secret: its last word is one of
+# these, after `_`, `-` or `.` in any case (SYNC_PASSWORD, api-token), or as a camelCase word
+# (sharedAccessKey, ConnectionString). MONKEY and TOKENIZER are not secrets.
+_SECRET_WORDS = "password|passwd|pwd|secret|key|token|connection_?string|sas"
+_SECRET_NAME_SEPARATED = re.compile(rf"(?:^|[_.\-])(?:{_SECRET_WORDS})$", re.IGNORECASE)
+_SECRET_NAME_CAMEL = re.compile(
+    r"[a-z0-9](?:Password|Passwd|Secret|Key|Token|ConnectionString|Sas)$"
+)
+
+#: `Name=value` pairs of a connection string whose value is a secret.
+_SECRET_PAIR = re.compile(
+    r"((?:SyncTokenPassword|SharedAccessKey|SharedAccessSignature|AccountKey)=)([^;]*)",
+    re.IGNORECASE,
+)
+
+# What stands in for a value in documentation and templates: `<password>`, `${NAME}`,
+# `$NAME`, `%NAME%`, `{{ name }}`. Never a literal secret.
+_PLACEHOLDER = re.compile(
+    r"<[^<>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_.]*|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]*\}\}"
+)
+
+MASK = "********"
+
+
+def is_secret_path(path: Sequence[PathPart]) -> bool:
+    """A hierarchy path whose value is a secret (kept as `${NAME}` in generated files)."""
+    return tuple(path[-2:]) in SECRET_FIELDS
+
+
+def is_secret_name(name: str) -> bool:
+    """An environment variable or key that names a secret (SYNC_PASSWORD, apiKey, ...)."""
+    return bool(_SECRET_NAME_SEPARATED.search(name) or _SECRET_NAME_CAMEL.search(name))
+
+
+def is_placeholder(value: str) -> bool:
+    """True for a value that stands in for a secret rather than being one: empty, or only
+    placeholders (`<password>`, `${NAME}`, `$NAME`, `%NAME%`) and spaces."""
+    return not _PLACEHOLDER.sub("", value).strip()
+
+
+def is_reference(value: str) -> bool:
+    """True when the whole value is one `${NAME}` reference."""
+    return REFERENCE.fullmatch(value) is not None
+
+
+def secret_pairs(text: str) -> list[str]:
+    """The secret values of `Name=value` pairs in a connection string."""
+    return [match.group(2) for match in _SECRET_PAIR.finditer(text)]
+
+
+def masked(secret: str) -> str:
+    """A mask that still shows that a secret changed: 8 hex digits of its SHA-256, which say
+    nothing usable about a random token. A reference is no secret and is shown as it is."""
+    if is_reference(secret):
+        return secret
+    return f"{MASK}#{hashlib.sha256(secret.encode()).hexdigest()[:8]}"
+
+
+def mask_text(text: str, values: Collection[str] = ()) -> str:
+    """`text` with connection-string secrets and each of `values` masked."""
+    text = _SECRET_PAIR.sub(lambda m: m.group(1) + masked(m.group(2)), text)
+    for value in sorted(values, key=len, reverse=True):
+        if value:
+            text = text.replace(value, masked(value))
+    return text
+
+
+def _mask_secret_value(value: str, values: Collection[str]) -> str:
+    # a connection string keeps what is not secret in it (names, endpoints) readable
+    return mask_text(value, values) if secret_pairs(value) else masked(value)
+
+
+def mask(value: Any, key: str = "", values: Collection[str] = ()) -> Any:
+    """A copy of a JSON value with every secret masked: values under a secret key, secret
+    environment variables (`{"NAME": {"value": ...}}`), connection-string secrets, and any
+    of `values` (secrets known by value, such as those just resolved) wherever they are."""
+    if isinstance(value, dict):
+        copy: dict[str, Any] = {}
+        for name, item in value.items():
+            if isinstance(item, dict) and set(item) == {"value"} and is_secret_name(name):
+                copy[name] = {"value": _mask_secret_value(str(item["value"]), values)}
+            else:
+                copy[name] = mask(item, name, values)
+        return copy
+    if isinstance(value, list):
+        return [mask(item, key, values) for item in value]
+    if isinstance(value, str):
+        if key and is_secret_name(key):
+            return _mask_secret_value(value, values)
+        return mask_text(value, values)
+    return value
+
+
+def holds_secret(value: Any, key: str = "") -> bool:
+    """True when a JSON value has a secret anywhere in it (as mask() would hide)."""
+    return bool(mask(value, key) != value)
+
+
+# --- where secret references land in generated files ------------------------------------------
+#
+# A secret field kept as `${NAME}` is carried through planning and rendering with each
+# reference wrapped in a marker no input can forge (a NUL and a per-process nonce), so that
+# after rendering the exact places it landed are known and recorded in index.json. `deploy`
+# resolves references there and nowhere else: a literal `${X}` elsewhere (written `$${X}`)
+# is sent as written.
+
+_NONCE = os.urandom(6).hex()
+_MARK = re.compile(f"\x00{_NONCE}([A-Za-z_][A-Za-z0-9_]*)\x00")
+# `${NAME}` not preceded by the `$` that escapes it
+_UNESCAPED_REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+#: Where a file holds secret references: (RFC 6901 pointer, the names referenced there).
+SecretPlaces = list[tuple[str, list[str]]]
+
+
+def mark_references(value: str, names: Collection[str] | None = None) -> str:
+    """`value` with each unescaped `${NAME}` (of `names`, if given) marked as a secret."""
+
+    def marked(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"\x00{_NONCE}{name}\x00" if names is None or name in names else match.group(0)
+
+    return _UNESCAPED_REFERENCE.sub(marked, value)
+
+
+def take_marks(content: Any) -> SecretPlaces:
+    """Turn the marked references in a JSON document back into `${NAME}`, in place, and
+    say where they were (in document order)."""
+    found: SecretPlaces = []
+    path: list[PathPart] = []
+
+    def walk(node: Any) -> None:
+        for key, value in node.items() if type(node) is dict else enumerate(node):
+            kind = type(value)
+            if kind is str:
+                if "\x00" in value:
+                    names = _MARK.findall(value)
+                    if names:
+                        node[key] = _MARK.sub(r"${\1}", value)
+                        found.append((to_pointer((*path, key)), sorted(set(names))))
+            elif kind is dict or kind is list:
+                path.append(key)
+                walk(value)
+                path.pop()
+
+    if isinstance(content, (dict, list)):
+        walk(content)
+    return found
+
+
+def slot(content: Any, pointer: str) -> tuple[Any, Any]:
+    """(container, key) of the string at an RFC 6901 pointer; LookupError when there is
+    no string there."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    if not parts:
+        raise LookupError(pointer)
+    node = content
+    try:
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last: Any = int(parts[-1]) if isinstance(node, list) else parts[-1]
+        if not isinstance(node[last], str):
+            raise LookupError(pointer)
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise LookupError(pointer) from None
+    return node, last
+
+
+def mark_places(content: Any, places: SecretPlaces) -> None:
+    """Mark again, in place, the references at `places` (as take_marks recorded them)."""
+    for pointer, names in places:
+        node, last = slot(content, pointer)
+        node[last] = mark_references(node[last], names)
+
+
+def resolve_places(
+    content: Any, places: SecretPlaces, environ: Mapping[str, str]
+) -> tuple[Any, set[str], set[str]]:
+    """A copy of `content` with the references at `places` resolved from `environ`, and
+    `$${` there unescaped; nothing else changes. Returns (copy, unset names, values used)."""
+    unset: set[str] = set()
+    used: set[str] = set()
+    copy = json.loads(json.dumps(content))
+
+    def resolve(match: re.Match[str], names: Collection[str]) -> str:
+        if match.group(1):  # `$${X}` stands for `${X}`
+            return match.group(0)[1:]
+        name = match.group(2)
+        if name not in names:
+            return match.group(0)
+        if name not in environ:
+            unset.add(name)
+            return match.group(0)
+        used.add(environ[name])
+        return environ[name]
+
+    for pointer, names in places:
+        node, last = slot(copy, pointer)
+        wanted = frozenset(names)
+        node[last] = _ANY_REFERENCE.sub(partial(resolve, names=wanted), node[last])
+    return copy, unset, used
+
+
+_ANY_REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
