@@ -113,6 +113,8 @@ def mask(value: Any, key: str = "", values: Collection[str] = ()) -> Any:
         if key and is_secret_name(key):
             return _mask_secret_value(value, values)
         return mask_text(value, values)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and is_secret_name(key):
+        return masked(str(value))  # a password written as a number is still one
     return value
 
 

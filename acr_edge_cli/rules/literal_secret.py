@@ -12,6 +12,7 @@ from acr_edge_cli.rules.base import (
     Finding,
     HierarchyContext,
     ManifestContext,
+    create_options_path,
     env_path,
 )
 from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
@@ -41,6 +42,25 @@ def _hierarchy(context: HierarchyContext) -> Iterator[Finding]:
             value = _value_at(written, owner)
             if isinstance(value, str) and not is_placeholder(value):
                 yield Finding((*device.source, *owner), f"{'.'.join(field)} is a literal secret")
+        modules = _value_at(written, ("modules",))
+        for name, module in modules.items() if isinstance(modules, dict) else ():
+            yield from _module_env(name, module, (*device.source, "modules", name))
+
+
+def _module_env(name: str, module: Any, path: tuple[Any, ...]) -> Iterator[Finding]:
+    """A hierarchy module's `env` values and `create_options.Env` (`NAME=value`) entries."""
+    env = _value_at(module, ("env",))
+    for variable, value in env.items() if isinstance(env, dict) else ():
+        if is_secret_name(str(variable)) and isinstance(value, str) and not is_placeholder(value):
+            yield Finding((*path, "env", variable), f"{name}: {variable} is a literal secret")
+    entries = _value_at(module, ("create_options", "Env"))
+    for position, entry in enumerate(entries if isinstance(entries, list) else ()):
+        variable, equals, value = str(entry).partition("=")
+        if equals and is_secret_name(variable) and not is_placeholder(value):
+            yield Finding(
+                (*path, "create_options", "Env", position),
+                f"{name}: {variable} in createOptions Env is a literal secret",
+            )
 
 
 def _manifest(context: ManifestContext) -> Iterator[Finding]:
@@ -64,6 +84,14 @@ def _manifest(context: ManifestContext) -> Iterator[Finding]:
                     )
             elif is_secret_name(name) and not is_placeholder(value):
                 yield Finding(env_path(entry, name), f"{entry.name}: {name} is a literal secret")
+        entries = entry.create_options.get("Env")
+        for entry_text in entries if isinstance(entries, list) else ():
+            variable, equals, value = str(entry_text).partition("=")
+            if equals and is_secret_name(variable) and not is_placeholder(value):
+                yield Finding(
+                    create_options_path(entry),
+                    f"{entry.name}: {variable} in createOptions Env is a literal secret",
+                )
 
 
 def check(context: Any) -> Iterator[Finding]:

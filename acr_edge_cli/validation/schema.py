@@ -15,6 +15,7 @@ import jsonschema_rs
 
 from acr_edge_cli import resources
 from acr_edge_cli.diagnostics import JsonPath
+from acr_edge_cli.secrets import holds_secret
 
 if TYPE_CHECKING:  # jsonschema is loaded only to explain an invalid document
     import jsonschema
@@ -80,9 +81,27 @@ def _describe_error(error: ValidationError) -> SchemaFinding:
         ]
         if extra:
             return (*path, extra[0]), f"{where}: unknown key {extra[0]!r}", True
+    shown = _brief(error.instance, path)
     if keyword == "const":
-        return path, f"{where}: must be {error.validator_value!r}, not {error.instance!r}", False
-    return path, f"{where}: {error.message}", False
+        return path, f"{where}: must be {error.validator_value!r}, not {shown}", False
+    return path, f"{where}: {error.message.replace(repr(error.instance), shown)}", False
+
+
+#: The longest value quoted in a schema finding; longer ones are cut (the pointer says where).
+QUOTE_LIMIT = 60
+
+
+def _brief(value: Any, path: JsonPath) -> str:
+    """A value as a finding may quote it: never a secret, never a whole object."""
+    key = str(path[-1]) if path else ""
+    if holds_secret(value, key):
+        return "the value (hidden: it holds a secret)"
+    if isinstance(value, dict):
+        return "the mapping"
+    if isinstance(value, list):
+        return "the list"
+    text = repr(value)
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 2] + "…" + text[0]
 
 
 def _closest(error: ValidationError) -> ValidationError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -99,3 +100,30 @@ def test_deploy_with_an_unreadable_connection_string_says_so_in_one_line(
     result = cli("deploy", out, "--yes")
     assert result.exit_code == 3
     assert result.stderr == "error: the IoT Hub connection string is not valid\n"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_schema_findings_never_quote_a_secret(
+    tmp_path: Path, cli: Callable[..., CliResult], fmt: str
+) -> None:
+    """A password of the wrong type, or an object holding one where a string belongs,
+    is reported at its place without its value."""
+    manifest = tmp_path / "deployment.json"
+    generated = tmp_path / "out"
+    assert cli("generate", EXAMPLES / "two-layer.yaml", "-o", generated).exit_code == 0
+    content = json.loads((generated / "layer-0/top-layer/deployment.json").read_text())
+    credentials = content["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"][
+        "settings"
+    ]["registryCredentials"]
+    credentials["cloudregistry"]["password"] = 918273645
+    credentials["other"] = {
+        "username": "u",
+        "password": "s3cret-Vq1",
+        "address": {"password": "s3cret-Wr2"},
+    }
+    manifest.write_text(json.dumps(content, indent=2))
+    result = cli("validate", manifest, "--format", fmt)
+    assert result.exit_code == 1
+    for secret in ("918273645", "s3cret-Vq1", "s3cret-Wr2"):
+        assert secret not in result.stdout + result.stderr
+    assert "hidden: it holds a secret" in result.stdout
