@@ -289,25 +289,40 @@ def _has_tag(text: str) -> bool:
 def _merge_keys(data: Any) -> Any:
     """Apply YAML merge keys (`<<: *defaults`), which the YAML 1.2 parser leaves as keys.
 
-    As in YAML 1.1: keys written in the mapping win, then earlier merged mappings.
+    As in YAML 1.1: keys written in the mapping win, then earlier merged mappings. A merge
+    source is completed first (it may merge others itself), so that no `<<` is left to
+    reach a twin. Iterative, children before parents: nesting may be deep.
     """
-    stack = [data]
+    done: set[int] = set()
+    started: set[int] = set()  # an alias back to an ancestor is not entered again
+    stack: list[tuple[Any, bool]] = [(data, False)]
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "<<" in node:
-                sources = node.pop("<<")
-                merged: dict[Any, Any] = {}
-                for source in sources if isinstance(sources, list) else [sources]:
-                    if isinstance(source, dict):
-                        for key, value in source.items():
-                            merged.setdefault(key, value)
-                merged.update(node)
-                node.clear()
-                node.update(merged)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+        node, children_done = stack.pop()
+        if id(node) in done:
+            continue
+        if not children_done:
+            if id(node) in started:
+                continue
+            started.add(id(node))
+            stack.append((node, True))
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend(
+                (child, False)
+                for child in children
+                if isinstance(child, (dict, list)) and id(child) not in started
+            )
+            continue
+        done.add(id(node))
+        if isinstance(node, dict) and "<<" in node:
+            sources = node.pop("<<")
+            merged: dict[Any, Any] = {}
+            for source in sources if isinstance(sources, list) else [sources]:
+                if isinstance(source, dict):
+                    for key, value in source.items():
+                        merged.setdefault(key, value)
+            merged.update(node)
+            node.clear()
+            node.update(merged)
     return data
 
 
@@ -648,5 +663,13 @@ def parse_json(text: str, display: str) -> SourceDocument:
         raise _input_error(display, message, position) from None
     except RecursionError:
         raise _input_error(display, "JSON nested too deeply") from None
+    except ValueError:  # Python refuses to convert integers past 4,300 digits
+        long = _LONG_NUMBER.search(text)
+        position = _offset_position(text, long.start()) if long else None
+        message = "JSON: a number of more than 4300 digits, which JSON readers refuse"
+        raise _input_error(display, message, position) from None
     value_at, key_at = json_locators(text)
     return SourceDocument(display, data, value_at, key_at)
+
+
+_LONG_NUMBER = re.compile(r"-?\d{4301,}")

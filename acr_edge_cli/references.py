@@ -54,6 +54,11 @@ def substitute(value: str, environ: Mapping[str, str]) -> tuple[str, list[str], 
 #: and no hierarchy needs a tenth of it.
 MAX_NESTING = 200
 
+#: Numbers past 4,300 digits are refused, as Python's int conversion refuses them (and no
+#: twin property is that long); this many bits is a little under that.
+MAX_INT_BITS = 14_000
+TOO_LONG_NUMBER = "a number of more than 4300 digits, which JSON readers refuse"
+
 
 class _Unusable(Exception):
     """A value no manifest can carry, found by the walk for references (which visits every
@@ -87,6 +92,8 @@ def _find_references(data: Any) -> list[tuple[JsonPath, str]]:
                 path.append(key)
                 walk(value)
                 path.pop()
+            elif kind is int and value.bit_length() > MAX_INT_BITS:
+                raise _Unusable((*path, key), TOO_LONG_NUMBER, on_key=False)
             elif kind is float and not math.isfinite(value):
                 # YAML's .nan and .inf: JSON has neither (orjson would write null)
                 name = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"

@@ -404,6 +404,27 @@ def test_billion_laughs_is_refused(tmp_path: Path, cli: Callable[..., CliResult]
     assert "aliases expand to more than 2,000,000 values; refusing to load" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("suffix", "text", "where"),
+    [
+        (".yaml", BASE.replace("mode: ReadWrite", "mode: ReadWrite\n      size: " + "9" * 5000),
+         ":11:13"),
+        (".json", '{"version": 1, "size": ' + "9" * 5000 + "}", ":1:24"),
+    ],
+    ids=["yaml", "json"],
+)  # fmt: skip
+def test_a_number_of_thousands_of_digits_is_an_input_error(
+    tmp_path: Path, cli: Callable[..., CliResult], suffix: str, text: str, where: str
+) -> None:
+    source = tmp_path / f"big{suffix}"
+    source.write_text(text)
+    result = cli("generate", source, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{source}{where}: error: ")
+    assert "a number of more than 4300 digits, which JSON readers refuse" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_nesting_past_the_limit_is_refused(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     """Deeper than anything serialises (orjson stops at 255 levels): refused when loading,
     at the key that reaches the limit, rather than failing while rendering."""

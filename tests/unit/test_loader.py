@@ -49,6 +49,20 @@ def test_yaml_merge_keys_are_not_duplicates() -> None:
     assert document.data["use"] == {"x": 1, "y": 3}
 
 
+def test_nested_merge_keys_leave_no_literal_merge_key() -> None:
+    """A merge source that merges another is completed first: no `<<` reaches a twin."""
+    text = (
+        "common: &common {interval: 5}\n"
+        "props: &props\n  <<: *common\n  level: info\n"
+        "later:\n  <<: *props\n  extra: 1\n"
+        "listed:\n  - <<: [*props, {more: 2}]\n"
+    )
+    data = parse_yaml(text, "f.yaml").data
+    assert data["later"] == {"interval": 5, "level": "info", "extra": 1}
+    assert data["listed"] == [{"interval": 5, "level": "info", "more": 2}]
+    assert "<<" not in str(data)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
