@@ -295,14 +295,14 @@ def validate(
             import_meanwhile=(REPORTING,),
         )
         if nginx:
-            from acr_edge_cli.proxyconfig import nginx_binary
+            from acr_edge_cli.proxyconfig import nginx_tools
 
-            binary = nginx_binary()
-            if binary is None:
-                typer.echo("note: nginx is not installed; --nginx checks skipped", err=True)
+            tools = nginx_tools()
+            if isinstance(tools, str):
+                typer.echo(f"note: {tools} not installed; --nginx checks skipped", err=True)
             else:
                 result.diagnostics = sorted(
-                    result.diagnostics + pipeline.check_proxies_with_nginx(result, binary)
+                    result.diagnostics + pipeline.check_proxies_with_nginx(result, tools)
                 )
     from acr_edge_cli import reporting, rules
 
@@ -640,10 +640,21 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _take_debug(args: list[str]) -> list[str]:
+    """`--debug` is accepted anywhere before `--`, not only before the command."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" in args[:end]:
+        _state["debug"] = True
+        os.environ["ACR_EDGE_DEBUG"] = "1"  # what the root option reads, for the whole run
+        return [a for a in args[:end] if a != "--debug"] + args[end:]
+    return args
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)
+    args = _take_debug(sys.argv[1:])
     try:
-        app()
+        app(args=args)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         _exit_now(130)

@@ -40,6 +40,7 @@ from acr_edge_cli.workers import default_workers, in_chunks
 if TYPE_CHECKING:
     from acr_edge_cli.model import Hierarchy
     from acr_edge_cli.plan import DevicePlan, HierarchyPlan
+    from acr_edge_cli.proxyconfig import NginxTools
     from acr_edge_cli.render import Renderer
 
 
@@ -601,7 +602,7 @@ def validate_paths(
     return result
 
 
-def check_proxies_with_nginx(result: ValidateResult, nginx: str) -> list[Diagnostic]:
+def check_proxies_with_nginx(result: ValidateResult, tools: NginxTools) -> list[Diagnostic]:
     """`nginx -t` on the configuration each checked manifest's API proxy would run."""
     from acr_edge_cli.proxyconfig import check_with_nginx, proxy_settings, render_nginx_config
 
@@ -610,7 +611,7 @@ def check_proxies_with_nginx(result: ValidateResult, nginx: str) -> list[Diagnos
         settings = proxy_settings(content) if isinstance(content, dict) else None
         if settings is None:
             continue
-        check = check_with_nginx(render_nginx_config(settings, parent_hostname=parent), nginx)
+        check = check_with_nginx(render_nginx_config(settings, parent_hostname=parent), tools)
         if not check.ok:
             findings.append(
                 Diagnostic(

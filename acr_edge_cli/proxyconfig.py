@@ -156,17 +156,35 @@ class NginxCheck:
     output: str
 
 
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).is_file()), None
+@dataclass(frozen=True)
+class NginxTools:
+    """The programs `nginx -t` on a proxy configuration needs: nginx, and openssl for the
+    stand-in certificates the configuration names."""
+
+    nginx: str
+    openssl: str
+
+
+def _program(name: str) -> str | None:
+    return shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/local/sbin/{name}") if Path(p).is_file()), None
     )
 
 
-def _self_signed(folder: Path) -> None:
+def nginx_tools() -> NginxTools | str:
+    """The tools, or what is missing (for a note that says the check is skipped)."""
+    nginx, openssl = _program("nginx"), shutil.which("openssl")
+    missing = [name for name, path in (("nginx", nginx), ("openssl", openssl)) if path is None]
+    if nginx is None or openssl is None:
+        return " and ".join(missing)
+    return NginxTools(nginx, openssl)
+
+
+def _self_signed(folder: Path, openssl: str) -> None:
     """Throw-away certificate files where the proxy keeps its workload-API certificates."""
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
             "-subj", "/CN=acr-edge-nginx-check",
             "-keyout", str(folder / "private_key_server.pem"),
             "-out", str(folder / "server.crt"),
@@ -177,14 +195,14 @@ def _self_signed(folder: Path) -> None:
     shutil.copy(folder / "server.crt", folder / "trustedCA.crt")
 
 
-def check_with_nginx(config: str, nginx: str) -> NginxCheck:
+def check_with_nginx(config: str, tools: NginxTools) -> NginxCheck:
     """`nginx -t` on a configuration, in a scratch folder holding stand-in certificates."""
     with tempfile.TemporaryDirectory(prefix="acr-edge-nginx-") as scratch:
         folder = Path(scratch)
-        _self_signed(folder)
+        _self_signed(folder, tools.openssl)
         (folder / "nginx.conf").write_text(config, encoding="utf-8")
         result = subprocess.run(
-            [nginx, "-t", "-q", "-p", f"{folder}/", "-c", "nginx.conf", "-e", "stderr"],
+            [tools.nginx, "-t", "-q", "-p", f"{folder}/", "-c", "nginx.conf", "-e", "stderr"],
             capture_output=True,
             text=True,
             check=False,

@@ -391,13 +391,30 @@ def test_validate_nginx_runs_nginx_on_each_proxy(
     assert 'unknown directive "proxy_pas"' in finding["message"]
 
 
-def test_validate_nginx_without_nginx_says_so(
-    workdir: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("missing", "note"),
+    [(("nginx",), "nginx"), (("openssl",), "openssl"), (("nginx", "openssl"), "nginx and openssl")],
+)
+def test_validate_nginx_without_its_tools_says_so(
+    workdir: Path,
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+    missing: tuple[str, ...],
+    note: str,
 ) -> None:
-    monkeypatch.setattr("acr_edge_cli.proxyconfig.nginx_binary", lambda: None)
+    """Whichever is missing, the check is skipped with a note, never a crash."""
+    import shutil
+
+    from acr_edge_cli import proxyconfig
+
+    found = shutil.which
+    monkeypatch.setattr(proxyconfig, "_program", lambda n: None if n in missing else f"/bin/{n}")
+    monkeypatch.setattr(
+        shutil, "which", lambda n: None if n in missing else found(n) or f"/bin/{n}"
+    )
     result = cli("validate", "two-layer.yaml", "--nginx")
     assert result.exit_code == 0
-    assert result.stderr == "note: nginx is not installed; --nginx checks skipped\n"
+    assert result.stderr == f"note: {note} not installed; --nginx checks skipped\n"
 
 
 def test_generate_as_configurations_then_validate_them(
@@ -419,3 +436,37 @@ def test_generate_as_configurations_then_validate_them(
     checked = cli("validate", "out", "--format", "json")
     assert checked.exit_code == 0
     assert json.loads(checked.stdout)["summary"]["files"] == 5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--debug", "validate", "EXAMPLE"], ["validate", "EXAMPLE", "--debug"],
+     ["validate", "--debug", "EXAMPLE"]],
+    ids=["before", "after", "between"],
+)  # fmt: skip
+def test_debug_is_accepted_after_the_command_too(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    command = [a.replace("EXAMPLE", str(EXAMPLES / "two-layer.yaml")) for a in args]
+    result = subprocess.run(
+        [sys.executable, "-m", "acr_edge_cli", *command], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No such option" not in result.stderr
+
+
+def test_github_annotations_cannot_be_injected_through_file_names(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "bad\n::error file=x::injected.json").write_text('{"a": 1')
+    missing = tmp_path / "gone\r\n::warning::injected.yaml"
+    result = cli("validate", folder, missing, "--format", "github")
+    assert result.exit_code == 2
+    lines = (result.stdout + result.stderr).splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("::error file=") for line in lines)
+    assert "%0A%3A%3Aerror file=x%3A%3Ainjected.json" in lines[0] + lines[1]
+    assert "%0D%0A%3A%3Awarning%3A%3Ainjected.yaml" in lines[0] + lines[1]
