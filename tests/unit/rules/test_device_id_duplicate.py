@@ -19,9 +19,22 @@ def test_fires_on_a_second_device_with_the_same_id(tmp_path: Path) -> None:
     )
 
 
-def test_near_miss_ids_differ_in_case(tmp_path: Path) -> None:
+def test_fires_on_ids_of_one_layer_that_differ_only_in_case(tmp_path: Path) -> None:
+    """Two devices to IoT Hub, but one folder on Windows or macOS."""
     data = hierarchy("factory-isa95.yaml")
     device(data, 0, 0, 1)["id"] = "Line-1-Controller"
+    (finding,) = hierarchy_findings(data, "device-id-duplicate", tmp_path)
+    assert finding.pointer == "/devices/0/children/0/children/1/id"
+    assert finding.message == (
+        "device id 'Line-1-Controller' differs from 'line-1-controller' (at "
+        "devices.0.children.0.children.0) only in case: their folders in layer-2/ are one on "
+        "case-insensitive file systems"
+    )
+
+
+def test_near_miss_ids_differ_in_case_on_different_layers(tmp_path: Path) -> None:
+    data = hierarchy("factory-isa95.yaml")
+    device(data, 0, 0, 1)["id"] = "Plant-Site-Ops"  # layer 2; plant-site-ops is on layer 1
     assert hierarchy_findings(data, "device-id-duplicate", tmp_path) == []
 
 
