@@ -7,8 +7,11 @@ parsed back, so a template can change structure but can never break escaping.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +101,56 @@ def module(spec: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+#: What a user template may produce for one device: far above any manifest IoT Hub takes.
+MAX_RENDERED = 8 * 1024 * 1024
+#: How long a user template may render one device (the bundled one takes under a millisecond).
+MAX_RENDER_SECONDS = 10.0
+
+
+class _BoundedSandbox(jinja2.sandbox.SandboxedEnvironment):
+    """jinja2's sandbox (no Python internals, `range` capped), with `*` and `**` bounded
+    too: `'x' * 10**10` or `9 ** 9 ** 9` would otherwise take all memory or time."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and right > 256:
+            raise jinja2.exceptions.SecurityError(f"the power {right} is too large")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(sequence) * count > MAX_RENDERED
+                ):
+                    raise jinja2.exceptions.SecurityError("the repetition is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _OutOfTime in a render that takes longer (a template loop that never ends).
+    Only the main thread receives signals; elsewhere the render runs unbounded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The jinja2 environment; a user's template folder is searched first and sandboxed."""
     bundled = jinja2.FileSystemLoader(resources.templates_dir())
@@ -114,7 +167,7 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         if not user_templates.is_dir():
             raise TemplateError(f"{user_templates}: templates folder not found")
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_templates), bundled])
-        environment = jinja2.sandbox.SandboxedEnvironment(loader=loader, **options)
+        environment = _BoundedSandbox(loader=loader, **options)
     # Keeps the order the user wrote (env, createOptions): jinja's own tojson sorts keys.
     environment.filters["tojson"] = _to_json
     environment.filters["create_options_chunks"] = create_options_chunks
@@ -284,10 +337,18 @@ def manifest_context(plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> dict[st
     }
 
 
+_TEMPLATE_FAILURES: dict[type[BaseException], str] = {
+    RecursionError: "recursion too deep (a macro that calls itself without end?)",
+    MemoryError: "out of memory",
+    OverflowError: "a range or number too large",
+}
+
+
 class Renderer:
     """Renders manifests with one compiled template, reused for every device."""
 
     def __init__(self, user_templates: Path | None = None) -> None:
+        self.user_templates = user_templates is not None
         self.environment = make_environment(user_templates)
         try:
             self.template = self.environment.get_template(MANIFEST_TEMPLATE)
@@ -299,10 +360,40 @@ class Renderer:
         # change, so a plain dict serves the same names.
         self.template.globals = dict(self.template.globals)
 
+    def _render_bounded(self, context: dict[str, Any], device: str) -> str:
+        """A user template's text, within MAX_RENDERED characters and MAX_RENDER_SECONDS."""
+        pieces = []
+        size = 0
+        try:
+            with _time_limit(MAX_RENDER_SECONDS):
+                for piece in self.template.generate(context):
+                    size += len(piece)
+                    if size > MAX_RENDERED:
+                        raise TemplateError(
+                            f"{MANIFEST_TEMPLATE}: the text for device {device} passes "
+                            f"{MAX_RENDERED} characters; no manifest is that large"
+                        )
+                    pieces.append(piece)
+        except _OutOfTime:
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: rendering device {device} took over "
+                f"{MAX_RENDER_SECONDS:g} s (a loop that does not end?)"
+            ) from None
+        return "".join(pieces)
+
     def render(self, plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> RenderedManifest:
         context = manifest_context(plan, hierarchy_plan)
         try:
-            text = self.template.render(context)
+            if self.user_templates:
+                text = self._render_bounded(context, plan.id)
+            else:
+                text = self.template.render(context)
+        except (RecursionError, MemoryError, OverflowError, ValueError) as error:
+            # a macro calling itself, `range(10**9)`, an integer too long to print
+            raise TemplateError(
+                f"{MANIFEST_TEMPLATE}: cannot render device {plan.id}: "
+                f"{_TEMPLATE_FAILURES.get(type(error), str(error))}"
+            ) from None
         except jinja2.exceptions.SecurityError as error:
             raise TemplateError(
                 f"{MANIFEST_TEMPLATE}: refused by the template sandbox: {error}"

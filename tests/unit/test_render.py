@@ -188,3 +188,39 @@ def test_user_templates_keep_jinja_globals(tmp_path: Any) -> None:
     )
     content = _render_user_template(tmp_path, template)
     assert content == {"n": 3, "d": {"a": 1}}
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+         "cannot render device top: recursion too deep (a macro that calls itself without end?)"),
+        ("{% for i in range(10**9) %}{% endfor %}",
+         "cannot render device top: a range or number too large"),
+        ("{{ 'x' * 10**10 }}", "refused by the template sandbox: the repetition is too large"),
+        ("{{ 2 ** 100000000 }}", "refused by the template sandbox: the power 100000000 is too large"),
+        ("{% for i in range(99999) %}{% for j in range(99999) %}{{ 'x' * 99 }}{% endfor %}{% endfor %}",
+         "the text for device top passes 8388608 characters; no manifest is that large"),
+    ],
+    ids=["recursion", "range", "repetition", "power", "output"],
+)  # fmt: skip
+def test_user_templates_are_bounded_and_fail_with_one_line(
+    tmp_path: Any, template: str, message: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        _render_user_template(tmp_path, template)
+    assert str(caught.value) == f"deployment.json.j2: {message}"
+
+
+def test_a_user_template_that_never_ends_is_stopped(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acr_edge_cli import render as render_module
+
+    monkeypatch.setattr(render_module, "MAX_RENDER_SECONDS", 0.5)
+    endless = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
+    with pytest.raises(TemplateError) as caught:
+        _render_user_template(tmp_path, endless)
+    assert str(caught.value) == (
+        "deployment.json.j2: rendering device top took over 0.5 s (a loop that does not end?)"
+    )
