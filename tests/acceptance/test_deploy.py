@@ -373,6 +373,7 @@ def test_at_scale_refused_queries_stop_before_any_change(
     assert all(m == "GET" or "testQueries" in p for m, p, _ in running.hub.requests)
 
 
+@pytest.mark.slow
 def test_soak_500_devices_with_30_percent_faults(
     tmp_path: Path,
     hub_for: Callable[..., RunningHub],
