@@ -198,3 +198,32 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(
     assert result.stderr == f"error: cannot write {blocker}/out: {blocker} is not a folder\n"
     result = cli("generate", EXAMPLE, "-o", blocker)
     assert result.stderr == f"error: {blocker}: exists and is not a folder\n"
+
+
+def test_a_mount_point_is_never_replaced(cli: Callable[..., CliResult]) -> None:
+    result = cli("generate", EXAMPLE, "-o", "/proc", "--force")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: /proc: refusing to replace it: it is a mount point (acr-edge replaces OUT by "
+        "renaming; write into a folder in it); choose another -o\n"
+    )
+
+
+def test_a_read_only_parent_is_one_line(
+    tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root, permissions do not stop a write: the file system's refusal is stood in for."""
+    import errno
+
+    original = Path.mkdir
+
+    def read_only(self: Path, *args: object, **kwargs: object) -> None:
+        if ".acr-edge-new-" in self.name:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    result = cli("generate", EXAMPLE, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot write {tmp_path}/out: Read-only file system\n"
+    assert list(tmp_path.iterdir()) == []
