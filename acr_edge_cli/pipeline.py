@@ -32,7 +32,7 @@ from acr_edge_cli.output import (
     read_index,
     write_tree,
 )
-from acr_edge_cli.secrets import SecretPlaces, mark_places, take_marks
+from acr_edge_cli.secrets import MarkTaker, SecretPlaces, mark_places, take_marks
 from acr_edge_cli.workers import default_workers, in_chunks
 
 # The rules and the model are imported where they are used: a hierarchy file's YAML is
@@ -148,7 +148,7 @@ def read_hierarchy(
 
     resolved = resolve_references(document, environ, inline_secrets=inline_secrets)
     hierarchy = parse_hierarchy(resolved)
-    plan = plan_hierarchy(hierarchy)
+    plan = plan_hierarchy(hierarchy, marks_secrets=not inline_secrets)
     _check_structure(hierarchy, plan, document)
     return LoadedHierarchy(document, hierarchy, plan)
 
@@ -244,11 +244,12 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
 
     renderer = job.renderer
     plan = job.loaded.plan
+    marks = MarkTaker()
     results = []
     for index in range(start, stop):
         device = plan.devices[index]
         rendered = renderer.render(device, plan)
-        secrets = take_marks(rendered.content)
+        secrets = marks.take(rendered.content)
         data = serialize_json(rendered.content)
         # Lines are those of the bytes written, located only if a finding needs them.
         value_at, key_at = json_locators(data.decode("utf-8"))

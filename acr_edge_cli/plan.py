@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from acr_edge_cli.diagnostics import JsonPath
+from acr_edge_cli.secrets import mark_references
 
 if TYPE_CHECKING:  # the models are types here; checking manifests never loads pydantic
     from acr_edge_cli.model import (
@@ -78,6 +79,9 @@ class DevicePlan:
     #: Without a parent proxy the hierarchy is wrong (parent-without-proxy); the default port
     #: then keeps the manifest well-formed so that every rule can still look at it.
     upstream_port: int | None
+    #: Secret fields hold `${NAME}` references, marked so that generate records where each
+    #: lands in the manifest (secrets.mark_references); False when they were inlined.
+    marks_secrets: bool = False
 
     @property
     def id(self) -> str:
@@ -112,14 +116,17 @@ class HierarchyPlan:
         return [d for d in self.devices if d.parent is plan]
 
 
-def _registry_plan(registry: ConnectedRegistry, hierarchy: Hierarchy) -> RegistryPlan:
+def _registry_plan(
+    registry: ConnectedRegistry, hierarchy: Hierarchy, marks_secrets: bool
+) -> RegistryPlan:
     defaults = hierarchy.defaults.connected_registry
+    password = registry.sync_token.password
     return RegistryPlan(
         name=registry.name,
         mode=registry.mode,
         repositories=tuple(registry.repositories),
         sync_token_name=registry.sync_token.name,
-        sync_token_password=registry.sync_token.password,
+        sync_token_password=mark_references(password) if marks_secrets else password,
         sync=defaults.sync.overridden_by(registry.sync),
         log_level=registry.log_level or defaults.log_level,
         client_tokens=tuple(registry.client_tokens),
@@ -140,8 +147,11 @@ def _proxy(device: Device, hierarchy: Hierarchy) -> ApiProxy | None:
     return default if setting is True else default.overridden_by(setting)
 
 
-def plan_hierarchy(hierarchy: Hierarchy) -> HierarchyPlan:
-    """Resolve every device, breadth first, so that parents come before their children."""
+def plan_hierarchy(hierarchy: Hierarchy, *, marks_secrets: bool = False) -> HierarchyPlan:
+    """Resolve every device, breadth first, so that parents come before their children.
+
+    `marks_secrets`: the secret fields still hold their `${NAME}` references (they were not
+    inlined); they are marked, for generate to record where they land."""
     plans: list[DevicePlan] = []
     queue: deque[tuple[Device, JsonPath, DevicePlan | None, int]] = deque(
         (device, ("devices", index), None, 0) for index, device in enumerate(hierarchy.devices)
@@ -160,11 +170,12 @@ def plan_hierarchy(hierarchy: Hierarchy) -> HierarchyPlan:
             runtime=hierarchy.defaults.edge_runtime.overridden_by(device.edge_runtime),
             proxy=_proxy(device, hierarchy),
             registry=(
-                _registry_plan(device.connected_registry, hierarchy)
+                _registry_plan(device.connected_registry, hierarchy, marks_secrets)
                 if device.connected_registry is not None
                 else None
             ),
             upstream_port=upstream_port,
+            marks_secrets=marks_secrets,
         )
         plans.append(plan)
         queue.extend(
@@ -211,6 +222,8 @@ def pull_credentials(plan: DevicePlan, login_server: str) -> dict[str, dict[str,
         username, password = plan.registry.sync_token_name, plan.registry.sync_token_password
     elif credentials is not None:
         username, password = credentials.username, credentials.password
+        if plan.marks_secrets:
+            password = mark_references(password)
     else:
         return {}
     if plan.is_top:

@@ -17,7 +17,7 @@ from typing import Any
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart
 from acr_edge_cli.errors import InputError
 from acr_edge_cli.loader import SourceDocument
-from acr_edge_cli.secrets import is_secret_path, mark_references
+from acr_edge_cli.secrets import is_secret_path
 
 REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -149,10 +149,7 @@ def resolve_references(
                 )
             )
         if secret and not inline_secrets:
-            # kept as a reference, marked so that its place in each manifest is recorded
-            if not malformed:
-                changes.append((path, mark_references(value)))
-            continue
+            continue  # kept as written (the plan marks it: secrets.mark_references)
         for name in unset:
             what = "secret " if secret else ""
             problems.append(

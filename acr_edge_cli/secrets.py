@@ -15,7 +15,9 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from acr_edge_cli.diagnostics import PathPart, to_pointer
+import orjson
+
+from acr_edge_cli.diagnostics import JsonPath, PathPart, to_pointer
 
 #: Hierarchy fields whose values are secrets, by the last two keys of their path.
 SECRET_FIELDS = frozenset({("sync_token", "password"), ("registry_credentials", "password")})
@@ -133,6 +135,7 @@ def holds_secret(value: Any, key: str = "") -> bool:
 
 _NONCE = os.urandom(6).hex()
 _MARK = re.compile(f"\x00{_NONCE}([A-Za-z_][A-Za-z0-9_]*)\x00")
+_MARK_JSON = f"\\u0000{_NONCE}".encode()  # a marker as orjson writes it
 # `${NAME}` not preceded by the `$` that escapes it
 _UNESCAPED_REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -150,21 +153,25 @@ def mark_references(value: str, names: Collection[str] | None = None) -> str:
     return _UNESCAPED_REFERENCE.sub(marked, value)
 
 
-def take_marks(content: Any) -> SecretPlaces:
-    """Turn the marked references in a JSON document back into `${NAME}`, in place, and
-    say where they were (in document order)."""
-    found: SecretPlaces = []
+def _unmark(value: str) -> tuple[str, list[str]]:
+    """A marked string with its references restored, and the names in it."""
+    names = sorted(set(_MARK.findall(value)))
+    for name in names:
+        value = value.replace(f"\x00{_NONCE}{name}\x00", f"${{{name}}}")
+    return value, names
+
+
+def _take_all(content: Any) -> list[tuple[JsonPath, list[str]]]:
+    found: list[tuple[JsonPath, list[str]]] = []
     path: list[PathPart] = []
 
     def walk(node: Any) -> None:
         for key, value in node.items() if type(node) is dict else enumerate(node):
             kind = type(value)
             if kind is str:
-                if "\x00" in value:
-                    names = _MARK.findall(value)
-                    if names:
-                        node[key] = _MARK.sub(r"${\1}", value)
-                        found.append((to_pointer((*path, key)), sorted(set(names))))
+                if "\x00" in value and _MARK.search(value):
+                    node[key], names = _unmark(value)
+                    found.append(((*path, key), names))
             elif kind is dict or kind is list:
                 path.append(key)
                 walk(value)
@@ -173,6 +180,58 @@ def take_marks(content: Any) -> SecretPlaces:
     if isinstance(content, (dict, list)):
         walk(content)
     return found
+
+
+def take_marks(content: Any) -> SecretPlaces:
+    """Turn the marked references in a JSON document back into `${NAME}`, in place, and
+    say where they were (by pointer)."""
+    return sorted((to_pointer(path), names) for path, names in _take_all(content))
+
+
+class MarkTaker:
+    """take_marks for many documents of one shape (a fleet's manifests): the places found in
+    the last document are tried first, and kept when they hold markers and no marker is left
+    elsewhere (orjson tells that in 2 us); otherwise the document is walked."""
+
+    def __init__(self) -> None:
+        self._known: list[tuple[str, JsonPath]] = []
+
+    def take(self, content: Any) -> SecretPlaces:
+        found = self._take_known(content) if self._known else None
+        if found is None:
+            places = _take_all(content)
+            self._known = sorted((to_pointer(path), path) for path, _ in places)
+            found = sorted((to_pointer(path), names) for path, names in places)
+        return found
+
+    def _take_known(self, content: Any) -> SecretPlaces | None:
+        slots = []
+        for _, path in self._known:
+            node = content
+            try:
+                for part in path[:-1]:
+                    node = node[part]
+                value = node[path[-1]]
+            except (KeyError, IndexError, TypeError):
+                return None
+            if type(value) is not str or not _MARK.search(value):
+                return None
+            slots.append((node, path[-1], value))
+        found: SecretPlaces = []
+        for (pointer, _), (node, key, value) in zip(self._known, slots, strict=True):
+            node[key], names = _unmark(value)
+            found.append((pointer, names))
+        if _holds_mark(content):  # more than last time: walk for the rest
+            found = sorted(found + take_marks(content))
+            self._known = []
+        return found
+
+
+def _holds_mark(content: Any) -> bool:
+    try:
+        return _MARK_JSON in orjson.dumps(content)
+    except orjson.JSONEncodeError:  # an integer past 64 bits: look the slow way
+        return True
 
 
 def slot(content: Any, pointer: str) -> tuple[Any, Any]:
