@@ -192,7 +192,8 @@ def generate(
 
         acr-edge generate examples/two-layer.yaml -o out
     """
-    from acr_edge_cli import pipeline
+    from acr_edge_cli.errors import exit_code
+    from acr_edge_cli.generate import generate as generate_manifests
     from acr_edge_cli.output import StagedOutput
 
     fmt = output_format.value
@@ -200,7 +201,7 @@ def generate(
         disabled = _check_disabled(disable or [])
         inputs = [hierarchy] if templates is None else [hierarchy, templates]
         with StagedOutput(out, force=force, private=inline_secrets, inputs=inputs) as staged:
-            result = pipeline.generate(
+            result = generate_manifests(
                 hierarchy,
                 output=str(out),
                 environ=os.environ,
@@ -212,9 +213,7 @@ def generate(
                 strict=strict,
                 import_meanwhile=(REPORTING,),
             )
-            code = pipeline.exit_code(result.diagnostics, strict=strict)
-            if code == 0:
-                pipeline.finish_generated(result, staged)
+    code = exit_code(result.diagnostics, strict=strict)
     from acr_edge_cli import reporting
 
     files = 1 + (len(result.configurations) or len(result.manifests))
@@ -224,20 +223,20 @@ def generate(
                 result.diagnostics,
                 files,
                 output=str(out),
-                written=code == 0,
+                written=result.written,
                 devices=result.index()["devices"],
             )
         )
     else:
         console = reporting.make_console()
         reporting.print_diagnostics(console, result.diagnostics, _explain)
-        if code == 0 and result.as_configurations:
+        if result.written and result.as_configurations:
             console.print(
                 f"wrote {len(result.configurations)} deployments for {len(result.manifests)} "
                 f"devices to {out}/configurations/; "
                 f"{reporting.summary_line(result.diagnostics, files)}"
             )
-        elif code == 0:
+        elif result.written:
             layers = sorted({m.device.layer for m in result.manifests})
             per_layer = ", ".join(
                 f"layer-{n}: {sum(1 for m in result.manifests if m.device.layer == n)}"
@@ -282,12 +281,13 @@ def validate(
 
         acr-edge validate out/ --format sarif > acr-edge.sarif
     """
-    from acr_edge_cli import pipeline
+    from acr_edge_cli.errors import exit_code
+    from acr_edge_cli.validate import check_proxies_with_nginx, validate_paths
 
     fmt = output_format.value
     with _reported_errors(fmt), _no_cycle_collection():
         disabled = _check_disabled(disable or [])
-        result = pipeline.validate_paths(
+        result = validate_paths(
             paths,
             environ=os.environ,
             disabled=disabled,
@@ -302,7 +302,7 @@ def validate(
                 typer.echo(f"note: {tools} not installed; --nginx checks skipped", err=True)
             else:
                 result.diagnostics = sorted(
-                    result.diagnostics + pipeline.check_proxies_with_nginx(result, tools)
+                    result.diagnostics + check_proxies_with_nginx(result, tools)
                 )
     from acr_edge_cli import reporting, rules
 
@@ -319,7 +319,7 @@ def validate(
         console = reporting.make_console()
         reporting.print_diagnostics(console, diagnostics, _explain)
         console.print(reporting.summary_line(diagnostics, files))
-    raise typer.Exit(pipeline.exit_code(diagnostics, strict=strict))
+    raise typer.Exit(exit_code(diagnostics, strict=strict))
 
 
 @app.command()
@@ -499,10 +499,11 @@ def graph(
         acr-edge graph examples/factory-isa95.yaml --format mermaid > hierarchy.mmd
     """
     from acr_edge_cli import graph as graphs
-    from acr_edge_cli import pipeline, reporting
+    from acr_edge_cli import reporting
+    from acr_edge_cli.loading import load_hierarchy
 
     with _reported_errors():
-        loaded = pipeline.load_hierarchy(hierarchy, environ=os.environ)
+        loaded = load_hierarchy(hierarchy, environ=os.environ)
     nodes = graphs.graph_nodes(loaded.plan)
     cloud = loaded.hierarchy.cloud_registry.login_server
     if output_format is GraphFormat.mermaid:

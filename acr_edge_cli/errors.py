@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from acr_edge_cli.diagnostics import Diagnostic
+from acr_edge_cli.diagnostics import Diagnostic, Severity
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_HUB = 3
+
+
+def exit_code(diagnostics: Collection[Diagnostic], *, strict: bool = False) -> int:
+    """0, or 1 for findings of severity error (with strict: warning too), or 2 for input."""
+    if any(d.rule == "input" for d in diagnostics):
+        return EXIT_INPUT
+    threshold = Severity.WARNING if strict else Severity.ERROR
+    return EXIT_FINDINGS if any(d.severity >= threshold for d in diagnostics) else EXIT_OK
 
 
 class AcrEdgeError(Exception):

@@ -1,4 +1,4 @@
-"""The hierarchy file as strict pydantic models (format version 1, shared/spec/hierarchy.md).
+"""The hierarchy file as strict pydantic models (format version 1, docs/hierarchy.md).
 
 Only what does not fit the format at all is rejected here (types, unknown or missing keys,
 values outside an enumeration): those are input errors, exit 2. Problems the rule catalog

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,8 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from acr_edge_cli.diagnostics import JsonPath
 from acr_edge_cli.errors import InputError, UsageError
@@ -37,6 +40,15 @@ def manifest_path(layer: int, device_id: str) -> str:
 def configuration_path(configuration_id: str) -> str:
     """Where an automatic deployment goes, relative to OUT."""
     return f"configurations/{configuration_id}.json"
+
+
+def serialize_json(content: Mapping[str, Any]) -> bytes:
+    """The bytes written for a manifest or the index: key order kept, two-space indent, UTF-8
+    (byte for byte what json.dumps(indent=2, ensure_ascii=False) gives, only faster)."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:  # e.g. an integer past 64 bits, which orjson refuses
+        return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 # --- index.json -----------------------------------------------------------------------------

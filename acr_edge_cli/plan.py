@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the models are types here; checking manifests never loads p
 #: edgeHub routes of a device that names none.
 DEFAULT_ROUTES = {"upstream": "FROM /messages/* INTO $upstream"}
 
-# Repositories of the system images in the cloud registry (shared/spec/hierarchy.md).
+# Repositories of the system images in the cloud registry (docs/layers.md).
 AGENT_REPOSITORY = "azureiotedge-agent"
 HUB_REPOSITORY = "azureiotedge-hub"
 PROXY_REPOSITORY = "azureiotedge-api-proxy"

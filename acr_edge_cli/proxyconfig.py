@@ -1,7 +1,7 @@
 """The nginx configuration an API proxy module will run, from its manifest settings.
 
 The proxy turns a template into nginx.conf in three steps, reproduced here with its quirks
-(shared/research facts §3.2, from the module's config parser):
+(from the module's config parser; docs/layers.md describes the routes):
 
 1. every `${VAR}` is replaced: reserved values first, then the module's environment, then
    built-in defaults, then "0";

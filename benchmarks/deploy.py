@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from make_hierarchy import hierarchy  # noqa: E402
 
-from acr_edge_cli.pipeline import generate, write_generated  # noqa: E402
+from acr_edge_cli.generate import generate, write_generated  # noqa: E402
 from tests.iothub.server import Faults, running_hub  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""The rule catalog: an explicit registry of one module per rule (shared/spec/rules.md)."""
+"""The rule catalog: an explicit registry of one module per rule (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acr_edge_cli.pipeline import generate
+from acr_edge_cli.generate import generate
 from tests.conftest import EXAMPLES
 
 AGENT = "/modulesContent/$edgeAgent/properties.desired"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from acr_edge_cli.pipeline import generate, write_generated
+from acr_edge_cli.generate import generate, write_generated
 from tests.conftest import EXAMPLES, SECRETS, CliResult
 from tests.iothub.server import Faults, RunningHub, running_hub
 

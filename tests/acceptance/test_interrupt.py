@@ -126,7 +126,7 @@ def test_a_killed_worker_ends_generate_with_an_error_not_a_wait(tmp_path: Path) 
 
 
 def test_a_stopped_deploy_says_which_devices_it_applied(tmp_path: Path) -> None:
-    from acr_edge_cli.pipeline import generate, write_generated
+    from acr_edge_cli.generate import generate, write_generated
     from tests.conftest import SECRETS
     from tests.iothub.server import Faults, running_hub
 

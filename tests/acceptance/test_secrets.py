@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from acr_edge_cli.pipeline import generate, write_generated
+from acr_edge_cli.generate import generate, write_generated
 from tests.conftest import EXAMPLES, SECRETS, CliResult
 from tests.iothub.server import RunningHub, running_hub
 

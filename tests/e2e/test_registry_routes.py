@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from acr_edge_cli.pipeline import generate, write_generated
+from acr_edge_cli.generate import generate, write_generated
 from acr_edge_cli.proxyconfig import ProxySettings, proxy_settings, render_nginx_config
 from tests.conftest import EXAMPLES
 

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from acr_edge_cli.diagnostics import Diagnostic
+from acr_edge_cli.generate import generate
 from acr_edge_cli.loader import parse_json
-from acr_edge_cli.pipeline import generate
 from acr_edge_cli.validation.engine import check_manifest
 from tests.conftest import GOLDEN, load_example
 
@@ -126,7 +126,8 @@ def output_findings(
     example: str = "factory-isa95.yaml",
 ) -> list[Diagnostic]:
     """Generate an example into a folder, let `edit(folder)` break it, validate the folder."""
-    from acr_edge_cli.pipeline import validate_paths, write_generated
+    from acr_edge_cli.generate import write_generated
+    from acr_edge_cli.validate import validate_paths
 
     source = tmp_path / example
     source.write_text(yaml.safe_dump(hierarchy(example), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,226 @@
+"""`validate`: hierarchy files, manifests of any origin, and generated folders."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from acr_edge_cli.diagnostics import Diagnostic, Severity
+from acr_edge_cli.errors import InputError
+from acr_edge_cli.loader import SourceDocument, load_file, reread_json
+from acr_edge_cli.loading import read_hierarchy, start_imports_while_parsing, wait_for_imports
+from acr_edge_cli.output import OutputIndex, read_index
+from acr_edge_cli.rendering import rendering
+from acr_edge_cli.workers import default_workers, in_chunks
+
+if TYPE_CHECKING:
+    from acr_edge_cli.proxyconfig import NginxTools
+
+
+@dataclass
+class ValidateResult:
+    files: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: with collect_proxies: (file, manifest content, parent host) of every checked
+    #: manifest, for `nginx -t` on what its API proxy would run
+    collect_proxies: bool = False
+    proxies: list[tuple[str, Any, str | None]] = field(default_factory=list)
+
+
+def _kind(path: Path, document: SourceDocument) -> str:
+    """hierarchy, manifest or configuration: by extension, then by the top-level keys."""
+    data = document.data
+    if path.suffix.lower() != ".json":
+        return "hierarchy"
+    if isinstance(data, dict) and "modulesContent" not in data:
+        if "devices" in data:
+            return "hierarchy"
+        if "content" in data and ("id" in data or "targetCondition" in data):
+            return "configuration"
+    return "manifest"
+
+
+def _validate_hierarchy(
+    document: SourceDocument,
+    environ: Mapping[str, str],
+    disabled: Collection[str],
+    result: ValidateResult,
+) -> None:
+    from acr_edge_cli.validation import engine
+
+    loaded = read_hierarchy(document, environ=environ)
+    display = document.path
+    with rendering(
+        loaded, manifest_file=lambda relative: f"{display}#{relative}", disabled=disabled
+    ) as results:
+        # Checked while the workers render.
+        result.diagnostics.extend(
+            engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
+        )
+        for manifest, findings in results:
+            result.diagnostics.extend(findings)
+            if result.collect_proxies:
+                parent = manifest.device.parent
+                host = (parent.device.hostname or parent.id) if parent else None
+                content = orjson.loads(manifest.data)
+                result.proxies.append((f"{display}#{manifest.path}", content, host))
+
+
+@dataclass(frozen=True)
+class _FilesJob:
+    paths: list[Path]
+    disabled: Collection[str]
+
+
+def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Diagnostic]]:
+    """The findings of each of paths[start:stop], read and checked as manifests."""
+    from acr_edge_cli.validation import engine
+
+    found = []
+    for path in job.paths[start:stop]:
+        try:
+            document = load_file(path, str(path))
+        except InputError as error:
+            found.append(list(error.diagnostics))
+            continue
+        found.append(engine.check_manifest(document, disabled=job.disabled, in_folder=True))
+    return found
+
+
+def _validate_output(
+    folder: Path, index: OutputIndex, result: ValidateResult, disabled: Collection[str]
+) -> None:
+    """A generated folder: each manifest, then the hierarchy rules read off the manifests.
+
+    Large folders are checked by forked workers, manifest by manifest, while this process
+    reads every manifest again for the rules that look across them (reading is a tenth of
+    checking).
+    """
+    from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
+    from acr_edge_cli.validation import engine
+
+    entries = index.devices
+    paths = [index.path(entry.manifest or "") for entry in entries]
+    devices: list[OutputDevice] = []
+    job = _FilesJob(paths, disabled)
+    workers = default_workers(len(paths))
+    with in_chunks(
+        _check_manifest_files, job, len(paths), workers, before_fork=wait_for_imports
+    ) as batches:
+        checked = (findings for batch in batches for findings in batch)
+        for entry, path, findings in zip(entries, paths, checked, strict=True):
+            result.files.append(str(path))
+            result.diagnostics.extend(findings)
+            if any(finding.rule == "input" for finding in findings):
+                continue  # unreadable, and reported
+            try:
+                document = reread_json(path, str(path))
+            except InputError:
+                continue  # changed since the check read it
+            if result.collect_proxies:
+                result.proxies.append((str(path), document.data, entry.parent))
+            context = ManifestContext(document)
+            context.all_modules()  # for check_output, made while the workers still check
+            devices.append(
+                OutputDevice(
+                    id=entry.id,
+                    parent=entry.parent,
+                    layer=entry.layer,
+                    index_path=("devices", entry.position),
+                    manifest=context,
+                )
+            )
+    result.diagnostics.extend(
+        engine.check_output(OutputContext(index.document, tuple(devices)), disabled=disabled)
+    )
+
+
+def validate_paths(
+    paths: Collection[Path],
+    *,
+    environ: Mapping[str, str],
+    disabled: Collection[str] = (),
+    collect_proxies: bool = False,
+    import_meanwhile: Collection[str] = (),
+) -> ValidateResult:
+    """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest.
+
+    With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
+    `import_meanwhile`: as for load_hierarchy (when a hierarchy file is among the paths).
+    """
+    from acr_edge_cli.validation import engine
+
+    result = ValidateResult(collect_proxies=collect_proxies)
+    if any(path.suffix.lower() != ".json" and not path.is_dir() for path in paths):
+        start_imports_while_parsing(import_meanwhile)  # a hierarchy file
+    queue: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            queue.append(path)
+            continue
+        try:
+            index = read_index(path)
+        except InputError as error:
+            result.diagnostics.extend(error.diagnostics)
+            continue
+        if index is not None and index.as_configurations:
+            queue.extend(index.path(c.file) for c in index.configurations)
+        elif index is not None:
+            _validate_output(path, index, result, disabled)
+        else:
+            queue.extend(sorted(p for p in path.rglob("*.json")))
+    configurations: list[SourceDocument] = []
+    for path in queue:
+        display = str(path)
+        result.files.append(display)
+        try:
+            document = load_file(path, display)
+            kind = _kind(path, document)
+            if kind == "configuration":
+                configurations.append(document)  # checked together: one hub's set
+            elif kind == "manifest":
+                result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+                if result.collect_proxies:
+                    # a lower-layer manifest names no parent: edgeAgent would fill it in
+                    lower = "$upstream" in orjson.dumps(document.data).decode()
+                    parent = "parent.invalid" if lower else None
+                    result.proxies.append((display, document.data, parent))
+            else:
+                _validate_hierarchy(document, environ, disabled, result)
+        except InputError as error:
+            result.diagnostics.extend(error.diagnostics)
+    for position, document in enumerate(configurations):
+        result.diagnostics.extend(
+            engine.check_configuration(
+                document, position=position, total=len(configurations), disabled=disabled
+            )
+        )
+    result.diagnostics.sort()
+    return result
+
+
+def check_proxies_with_nginx(result: ValidateResult, tools: NginxTools) -> list[Diagnostic]:
+    """`nginx -t` on the configuration each checked manifest's API proxy would run."""
+    from acr_edge_cli.proxyconfig import check_with_nginx, proxy_settings, render_nginx_config
+
+    findings = []
+    for file, content, parent in result.proxies:
+        settings = proxy_settings(content) if isinstance(content, dict) else None
+        if settings is None:
+            continue
+        check = check_with_nginx(render_nginx_config(settings, parent_hostname=parent), tools)
+        if not check.ok:
+            findings.append(
+                Diagnostic(
+                    file, None, None, "nginx", Severity.ERROR,
+                    f"{settings.module_name}: nginx -t refuses the proxy configuration: "
+                    + " ".join(check.output.split()),
+                    pointer="/modulesContent/$edgeAgent/properties.desired/modules/"
+                    + settings.module_name,
+                )
+            )  # fmt: skip
+    return findings
