@@ -14,8 +14,9 @@ import orjson
 
 from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import EXIT_OK, exit_code
-from acr_edge_cli.loader import SourceDocument, json_locators
+from acr_edge_cli.loader import json_locators
 from acr_edge_cli.loading import load_hierarchy
 from acr_edge_cli.output import (
     INDEX_NAME,

@@ -10,15 +10,15 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml_rs
 
-from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity, to_pointer
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity
+from acr_edge_cli.document import Position, SourceDocument
 from acr_edge_cli.errors import InputError
 
 # PyYAML only explains a refusal or locates a finding, so it is imported when that happens.
@@ -42,55 +42,6 @@ MAX_DEPTH = 200
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-Position = tuple[int, int]  # 1-based line and column
-
-
-@dataclass
-class SourceDocument:
-    """A parsed file: its data, and a way to find the line and column of any path in it."""
-
-    path: str
-    data: Any
-    _value_at: Callable[[JsonPath], Position | None] = field(repr=False)
-    _key_at: Callable[[JsonPath], Position | None] = field(repr=False)
-
-    def locate(self, path: Sequence[PathPart], *, key: bool = False) -> Position | None:
-        """Where the value at `path` starts (or its key, with key=True).
-
-        Falls back to the nearest enclosing value that exists, so a missing key points at
-        the mapping that should hold it.
-        """
-        parts = tuple(path)
-        if key and parts:
-            found = self._key_at(parts)
-            if found is not None:
-                return found
-        while True:
-            found = self._value_at(parts)
-            if found is not None or not parts:
-                return found
-            parts = parts[:-1]
-
-    def diagnostic(
-        self,
-        path: Sequence[PathPart],
-        message: str,
-        *,
-        rule: str = "input",
-        severity: Severity = Severity.ERROR,
-        key: bool = False,
-    ) -> Diagnostic:
-        position = self.locate(path, key=key)
-        return Diagnostic(
-            file=self.path,
-            line=position[0] if position else None,
-            column=position[1] if position else None,
-            rule=rule,
-            severity=severity,
-            message=message,
-            pointer=to_pointer(path),
-        )
 
 
 def _input_error(path: str, message: str, position: Position | None = None) -> InputError:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import SourceDocument, load_file
+from acr_edge_cli.loader import load_file
 
 # The model is imported where it is used: a hierarchy file's YAML is parsed meanwhile (see
 # start_imports_while_parsing).

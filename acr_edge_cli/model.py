@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import ErrorDetails
 
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, to_dotted
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import SourceDocument
 from acr_edge_cli.secrets import is_secret_path
 
 # IoT Hub device ids: up to 128 ASCII letters, digits and -.%_*?!(),:=@$'

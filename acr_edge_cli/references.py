@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import SourceDocument
 from acr_edge_cli.secrets import is_secret_path
 
 REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")

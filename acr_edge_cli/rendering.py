@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acr_edge_cli.diagnostics import Diagnostic
-from acr_edge_cli.loader import SourceDocument, json_locators
+from acr_edge_cli.document import SourceDocument
+from acr_edge_cli.loader import json_locators
 from acr_edge_cli.loading import LoadedHierarchy, wait_for_imports
 from acr_edge_cli.output import manifest_path, serialize_json
 from acr_edge_cli.secrets import MarkTaker, SecretPlaces

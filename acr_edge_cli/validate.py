@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from acr_edge_cli.diagnostics import Diagnostic, Severity
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import SourceDocument, load_file, reread_json
+from acr_edge_cli.loader import load_file, reread_json
 from acr_edge_cli.loading import read_hierarchy, start_imports_while_parsing, wait_for_imports
 from acr_edge_cli.output import OutputIndex, read_index
 from acr_edge_cli.rendering import rendering

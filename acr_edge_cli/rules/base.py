@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 import orjson
 
 from acr_edge_cli.diagnostics import JsonPath, Severity
-from acr_edge_cli.loader import SourceDocument
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan, ImageReference, parse_image
 
 Scope = Literal["manifest", "hierarchy", "configuration"]

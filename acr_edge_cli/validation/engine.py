@@ -7,7 +7,7 @@ import functools
 from collections.abc import Collection, Iterable
 
 from acr_edge_cli.diagnostics import Diagnostic
-from acr_edge_cli.loader import SourceDocument
+from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 from acr_edge_cli.rules import ALL_RULES
 from acr_edge_cli.rules.base import (

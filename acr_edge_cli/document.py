@@ -1,0 +1,62 @@
+"""The document every layer works on: parsed data that can say where each value came from.
+
+The readers (loader.py) make them from YAML or JSON files; rendering makes them from
+manifests in memory; rules and reports use them to put a line and column on a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath, PathPart, Severity, to_pointer
+
+Position = tuple[int, int]  # 1-based line and column
+
+
+@dataclass
+class SourceDocument:
+    """A parsed file: its data, and a way to find the line and column of any path in it."""
+
+    path: str
+    data: Any
+    _value_at: Callable[[JsonPath], Position | None] = field(repr=False)
+    _key_at: Callable[[JsonPath], Position | None] = field(repr=False)
+
+    def locate(self, path: Sequence[PathPart], *, key: bool = False) -> Position | None:
+        """Where the value at `path` starts (or its key, with key=True).
+
+        Falls back to the nearest enclosing value that exists, so a missing key points at
+        the mapping that should hold it.
+        """
+        parts = tuple(path)
+        if key and parts:
+            found = self._key_at(parts)
+            if found is not None:
+                return found
+        while True:
+            found = self._value_at(parts)
+            if found is not None or not parts:
+                return found
+            parts = parts[:-1]
+
+    def diagnostic(
+        self,
+        path: Sequence[PathPart],
+        message: str,
+        *,
+        rule: str = "input",
+        severity: Severity = Severity.ERROR,
+        key: bool = False,
+    ) -> Diagnostic:
+        position = self.locate(path, key=key)
+        return Diagnostic(
+            file=self.path,
+            line=position[0] if position else None,
+            column=position[1] if position else None,
+            rule=rule,
+            severity=severity,
+            message=message,
+            pointer=to_pointer(path),
+        )
