@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from acr_edge_cli import __version__
 from acr_edge_cli.errors import EXIT_INPUT, AcrEdgeError, InputError, UsageError
+
+if TYPE_CHECKING:
+    from acr_edge_cli.rules.selection import RuleSelection
 
 app = typer.Typer(
     name="acr-edge",
@@ -131,12 +134,11 @@ def _explain(rule_name: str) -> str | None:
     return reporting.fix_of(rule.explanation) if rule else None
 
 
-def _check_disabled(names: list[str]) -> list[str]:
-    from acr_edge_cli import rules
+def _rule_selection(disable: list[str] | None, strict: bool) -> RuleSelection:
+    from acr_edge_cli.rules.selection import RuleSelection
 
-    for name in names:
-        rules.get(name)  # an unknown name is a usage error, not silently ignored
-    return names
+    # an unknown name is a usage error, not silently ignored
+    return RuleSelection.from_options(disable or [], strict=strict)
 
 
 DisableOption = Annotated[
@@ -192,13 +194,12 @@ def generate(
 
         acr-edge generate examples/two-layer.yaml -o out
     """
-    from acr_edge_cli.errors import exit_code
     from acr_edge_cli.generate import generate as generate_manifests
     from acr_edge_cli.output import StagedOutput
 
     fmt = output_format.value
     with _reported_errors(fmt), _no_cycle_collection():
-        disabled = _check_disabled(disable or [])
+        selection = _rule_selection(disable, strict)
         inputs = [hierarchy] if templates is None else [hierarchy, templates]
         with StagedOutput(out, force=force, private=inline_secrets, inputs=inputs) as staged:
             result = generate_manifests(
@@ -207,13 +208,12 @@ def generate(
                 environ=os.environ,
                 inline_secrets=inline_secrets,
                 templates=templates,
-                disabled=disabled,
+                rules=selection,
                 as_configurations=kind is OutputKind.configurations,
                 staged=staged,
-                strict=strict,
                 import_meanwhile=(REPORTING,),
             )
-    code = exit_code(result.diagnostics, strict=strict)
+    code = selection.exit_code(result.diagnostics)
     from acr_edge_cli import reporting
 
     files = 1 + (len(result.configurations) or len(result.manifests))
@@ -281,20 +281,19 @@ def validate(
 
         acr-edge validate out/ --format sarif > acr-edge.sarif
     """
-    from acr_edge_cli.errors import exit_code
     from acr_edge_cli.validate import check_proxies_with_nginx, validate_paths
 
     fmt = output_format.value
     with _reported_errors(fmt), _no_cycle_collection():
-        disabled = _check_disabled(disable or [])
+        selection = _rule_selection(disable, strict)
         result = validate_paths(
             paths,
             environ=os.environ,
-            disabled=disabled,
+            rules=selection,
             collect_proxies=nginx,
             import_meanwhile=(REPORTING,),
         )
-        if nginx:
+        if nginx and selection.runs("nginx"):
             from acr_edge_cli.proxyconfig import nginx_tools
 
             tools = nginx_tools()
@@ -302,7 +301,7 @@ def validate(
                 typer.echo(f"note: {tools} not installed; --nginx checks skipped", err=True)
             else:
                 result.diagnostics = sorted(
-                    result.diagnostics + check_proxies_with_nginx(result, tools)
+                    result.diagnostics + check_proxies_with_nginx(result, tools, selection)
                 )
     from acr_edge_cli import reporting, rules
 
@@ -319,7 +318,7 @@ def validate(
         console = reporting.make_console()
         reporting.print_diagnostics(console, diagnostics, _explain)
         console.print(reporting.summary_line(diagnostics, files))
-    raise typer.Exit(exit_code(diagnostics, strict=strict))
+    raise typer.Exit(selection.exit_code(diagnostics))
 
 
 @app.command()

@@ -15,7 +15,6 @@ import orjson
 from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.document import SourceDocument
-from acr_edge_cli.errors import EXIT_OK, exit_code
 from acr_edge_cli.loader import json_locators
 from acr_edge_cli.loading import load_hierarchy
 from acr_edge_cli.output import (
@@ -27,6 +26,7 @@ from acr_edge_cli.output import (
     write_tree,
 )
 from acr_edge_cli.rendering import GeneratedManifest, rendering
+from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.secrets import SecretPlaces, mark_places, take_marks
 
 if TYPE_CHECKING:
@@ -103,17 +103,16 @@ def generate(
     environ: Mapping[str, str],
     inline_secrets: bool = False,
     templates: Path | None = None,
-    disabled: Collection[str] = (),
+    rules: RuleSelection = DEFAULT,
     display: str | None = None,
     as_configurations: bool = False,
     staged: StagedOutput | None = None,
-    strict: bool = False,
     import_meanwhile: Collection[str] = (),
 ) -> GenerateResult:
     """Everything `generate` would write, and every finding.
 
     Writes nothing, unless `staged` is given: then, if no finding blocks it (errors; with
-    `strict`, warnings too), OUT is replaced with the result (`written`). Manifests are
+    `rules.strict`, warnings too), OUT is replaced with the result (`written`). Manifests are
     added to `staged` as they arrive when the hierarchy's own findings do not block writing
     already. With `as_configurations`, the per-device manifests are the input of IoT Hub
     automatic deployments (configurations.py), which are what is written and checked.
@@ -125,14 +124,13 @@ def generate(
         environ=environ,
         inline_secrets=inline_secrets,
         templates=templates,
-        disabled=disabled,
+        rules=rules,
         display=display,
         as_configurations=as_configurations,
         staged=staged,
-        strict=strict,
         import_meanwhile=import_meanwhile,
     )
-    if staged is None or exit_code(result.diagnostics, strict=strict) != EXIT_OK:
+    if staged is None or not rules.allows_writing(result.diagnostics):
         return result
     files = {} if result.streamed else result.content_files()
     files[INDEX_NAME] = serialize_json(result.index())
@@ -149,14 +147,13 @@ def _generate(
     environ: Mapping[str, str],
     inline_secrets: bool,
     templates: Path | None,
-    disabled: Collection[str],
+    rules: RuleSelection,
     display: str | None,
     as_configurations: bool,
     staged: StagedOutput | None,
-    strict: bool,
     import_meanwhile: Collection[str],
 ) -> GenerateResult:
-    from acr_edge_cli.validation import engine
+    from acr_edge_cli.rules import engine
 
     loaded = load_hierarchy(
         path,
@@ -175,15 +172,11 @@ def _generate(
             else (lambda relative: f"{out}/{relative}")
         ),
         templates=templates,
-        disabled=disabled,
+        rules=rules,
     ) as results:
         # Checked while the workers render.
-        diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
-        stream = (
-            staged is not None
-            and not as_configurations
-            and exit_code(diagnostics, strict=strict) == EXIT_OK
-        )
+        diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, rules=rules)
+        stream = staged is not None and not as_configurations and rules.allows_writing(diagnostics)
         for manifest, findings in results:
             if stream:
                 assert staged is not None
@@ -225,7 +218,7 @@ def _generate(
                 SourceDocument(name, document, value_at, key_at),
                 position=position,
                 total=len(documents),
-                disabled=disabled,
+                rules=rules,
                 generated=True,
             )
         )

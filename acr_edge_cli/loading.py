@@ -57,7 +57,7 @@ def _check_structure(hierarchy: Hierarchy, plan: HierarchyPlan, document: Source
 def _import_what_follows_loading(also: Collection[str]) -> None:
     import acr_edge_cli.model
     import acr_edge_cli.render
-    import acr_edge_cli.validation.engine  # noqa: F401
+    import acr_edge_cli.rules.engine  # noqa: F401
 
     for name in also:
         importlib.import_module(name)

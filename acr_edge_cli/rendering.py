@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,7 @@ from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.loader import json_locators
 from acr_edge_cli.loading import LoadedHierarchy, wait_for_imports
 from acr_edge_cli.output import manifest_path, serialize_json
+from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.secrets import MarkTaker, SecretPlaces
 from acr_edge_cli.workers import default_workers, in_chunks
 
@@ -36,7 +37,7 @@ class _RenderJob:
     loaded: LoadedHierarchy
     manifest_file: Callable[[str], str]
     renderer: Renderer  # its template compiled once, before the workers fork
-    disabled: Collection[str]
+    rules: RuleSelection
 
 
 #: device index, manifest bytes, their SHA-256, where secrets are, findings
@@ -45,7 +46,7 @@ RenderedDevice = tuple[int, bytes, str, SecretPlaces, list[Diagnostic]]
 
 def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
     """Render, serialize and check devices[start:stop] of a job."""
-    from acr_edge_cli.validation import engine
+    from acr_edge_cli.rules import engine
 
     renderer = job.renderer
     plan = job.loaded.plan
@@ -60,9 +61,7 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
         value_at, key_at = json_locators(data.decode("utf-8"))
         name = job.manifest_file(manifest_path(device.layer, device.id))
         document = SourceDocument(name, rendered.content, value_at, key_at)
-        findings = engine.check_manifest(
-            document, device=device, hierarchy=plan, disabled=job.disabled
-        )
+        findings = engine.check_manifest(document, device=device, hierarchy=plan, rules=job.rules)
         results.append((index, data, hashlib.sha256(data).hexdigest(), secrets, findings))
     return results
 
@@ -76,7 +75,7 @@ def rendering(
     *,
     manifest_file: Callable[[str], str],
     templates: Path | None = None,
-    disabled: Collection[str] = (),
+    rules: RuleSelection = DEFAULT,
     workers: int | None = None,
 ) -> Iterator[RenderResults]:
     """Start rendering and checking every device's manifest; `manifest_file(relative)` names
@@ -90,7 +89,7 @@ def rendering(
     devices = loaded.plan.devices
     count = len(devices)
     processes = workers if workers is not None else default_workers(count)
-    job = _RenderJob(loaded, manifest_file, Renderer(templates), disabled)
+    job = _RenderJob(loaded, manifest_file, Renderer(templates), rules)
 
     def results(batches: Iterable[list[RenderedDevice]]) -> RenderResults:
         for batch in batches:

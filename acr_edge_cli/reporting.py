@@ -344,6 +344,7 @@ def rules_markdown(rules: Sequence[Any]) -> str:
         "manifest": "Manifest rules (any deployment manifest, generated or hand-written)",
         "hierarchy": "Hierarchy rules (hierarchy files and generated folders)",
         "configuration": "Deployment-configuration rules (`generate --as configurations`)",
+        "nginx": "Rules that run programs (`validate --nginx`)",
     }
     lines = [
         "# Rules",

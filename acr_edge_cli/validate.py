@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from acr_edge_cli.diagnostics import Diagnostic, Severity
+from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import InputError
 from acr_edge_cli.loader import load_file, reread_json
 from acr_edge_cli.loading import read_hierarchy, start_imports_while_parsing, wait_for_imports
 from acr_edge_cli.output import OutputIndex, read_index
 from acr_edge_cli.rendering import rendering
+from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.workers import default_workers, in_chunks
 
 if TYPE_CHECKING:
@@ -48,20 +49,18 @@ def _kind(path: Path, document: SourceDocument) -> str:
 def _validate_hierarchy(
     document: SourceDocument,
     environ: Mapping[str, str],
-    disabled: Collection[str],
+    rules: RuleSelection,
     result: ValidateResult,
 ) -> None:
-    from acr_edge_cli.validation import engine
+    from acr_edge_cli.rules import engine
 
     loaded = read_hierarchy(document, environ=environ)
     display = document.path
     with rendering(
-        loaded, manifest_file=lambda relative: f"{display}#{relative}", disabled=disabled
+        loaded, manifest_file=lambda relative: f"{display}#{relative}", rules=rules
     ) as results:
         # Checked while the workers render.
-        result.diagnostics.extend(
-            engine.check_hierarchy(loaded.document, loaded.plan, disabled=disabled)
-        )
+        result.diagnostics.extend(engine.check_hierarchy(loaded.document, loaded.plan, rules=rules))
         for manifest, findings in results:
             result.diagnostics.extend(findings)
             if result.collect_proxies:
@@ -74,12 +73,12 @@ def _validate_hierarchy(
 @dataclass(frozen=True)
 class _FilesJob:
     paths: list[Path]
-    disabled: Collection[str]
+    rules: RuleSelection
 
 
 def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Diagnostic]]:
     """The findings of each of paths[start:stop], read and checked as manifests."""
-    from acr_edge_cli.validation import engine
+    from acr_edge_cli.rules import engine
 
     found = []
     for path in job.paths[start:stop]:
@@ -88,12 +87,12 @@ def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Di
         except InputError as error:
             found.append(list(error.diagnostics))
             continue
-        found.append(engine.check_manifest(document, disabled=job.disabled, in_folder=True))
+        found.append(engine.check_manifest(document, rules=job.rules, in_folder=True))
     return found
 
 
 def _validate_output(
-    folder: Path, index: OutputIndex, result: ValidateResult, disabled: Collection[str]
+    folder: Path, index: OutputIndex, result: ValidateResult, rules: RuleSelection
 ) -> None:
     """A generated folder: each manifest, then the hierarchy rules read off the manifests.
 
@@ -101,13 +100,13 @@ def _validate_output(
     reads every manifest again for the rules that look across them (reading is a tenth of
     checking).
     """
+    from acr_edge_cli.rules import engine
     from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
-    from acr_edge_cli.validation import engine
 
     entries = index.devices
     paths = [index.path(entry.manifest or "") for entry in entries]
     devices: list[OutputDevice] = []
-    job = _FilesJob(paths, disabled)
+    job = _FilesJob(paths, rules)
     workers = default_workers(len(paths))
     with in_chunks(
         _check_manifest_files, job, len(paths), workers, before_fork=wait_for_imports
@@ -136,7 +135,7 @@ def _validate_output(
                 )
             )
     result.diagnostics.extend(
-        engine.check_output(OutputContext(index.document, tuple(devices)), disabled=disabled)
+        engine.check_output(OutputContext(index.document, tuple(devices)), rules=rules)
     )
 
 
@@ -144,7 +143,7 @@ def validate_paths(
     paths: Collection[Path],
     *,
     environ: Mapping[str, str],
-    disabled: Collection[str] = (),
+    rules: RuleSelection = DEFAULT,
     collect_proxies: bool = False,
     import_meanwhile: Collection[str] = (),
 ) -> ValidateResult:
@@ -153,7 +152,7 @@ def validate_paths(
     With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
     `import_meanwhile`: as for load_hierarchy (when a hierarchy file is among the paths).
     """
-    from acr_edge_cli.validation import engine
+    from acr_edge_cli.rules import engine
 
     result = ValidateResult(collect_proxies=collect_proxies)
     if any(path.suffix.lower() != ".json" and not path.is_dir() for path in paths):
@@ -171,7 +170,7 @@ def validate_paths(
         if index is not None and index.as_configurations:
             queue.extend(index.path(c.file) for c in index.configurations)
         elif index is not None:
-            _validate_output(path, index, result, disabled)
+            _validate_output(path, index, result, rules)
         else:
             queue.extend(sorted(p for p in path.rglob("*.json")))
     configurations: list[SourceDocument] = []
@@ -184,44 +183,34 @@ def validate_paths(
             if kind == "configuration":
                 configurations.append(document)  # checked together: one hub's set
             elif kind == "manifest":
-                result.diagnostics.extend(engine.check_manifest(document, disabled=disabled))
+                result.diagnostics.extend(engine.check_manifest(document, rules=rules))
                 if result.collect_proxies:
                     # a lower-layer manifest names no parent: edgeAgent would fill it in
                     lower = "$upstream" in orjson.dumps(document.data).decode()
                     parent = "parent.invalid" if lower else None
                     result.proxies.append((display, document.data, parent))
             else:
-                _validate_hierarchy(document, environ, disabled, result)
+                _validate_hierarchy(document, environ, rules, result)
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
     for position, document in enumerate(configurations):
         result.diagnostics.extend(
             engine.check_configuration(
-                document, position=position, total=len(configurations), disabled=disabled
+                document, position=position, total=len(configurations), rules=rules
             )
         )
     result.diagnostics.sort()
     return result
 
 
-def check_proxies_with_nginx(result: ValidateResult, tools: NginxTools) -> list[Diagnostic]:
-    """`nginx -t` on the configuration each checked manifest's API proxy would run."""
-    from acr_edge_cli.proxyconfig import check_with_nginx, proxy_settings, render_nginx_config
+def check_proxies_with_nginx(
+    result: ValidateResult, tools: NginxTools, rules: RuleSelection = DEFAULT
+) -> list[Diagnostic]:
+    """The nginx rule (`nginx -t`) on the configuration each checked manifest's API proxy
+    would run."""
+    from acr_edge_cli.rules import engine
 
     findings = []
     for file, content, parent in result.proxies:
-        settings = proxy_settings(content) if isinstance(content, dict) else None
-        if settings is None:
-            continue
-        check = check_with_nginx(render_nginx_config(settings, parent_hostname=parent), tools)
-        if not check.ok:
-            findings.append(
-                Diagnostic(
-                    file, None, None, "nginx", Severity.ERROR,
-                    f"{settings.module_name}: nginx -t refuses the proxy configuration: "
-                    + " ".join(check.output.split()),
-                    pointer="/modulesContent/$edgeAgent/properties.desired/modules/"
-                    + settings.module_name,
-                )
-            )  # fmt: skip
+        findings += engine.check_nginx(file, content, parent, tools, rules=rules)
     return findings

@@ -132,4 +132,6 @@ def in_chunks(
         else:  # interrupted, or a worker died: stop the rest now, without waiting on them
             for worker in workers:
                 worker.kill()
+            for worker in workers:  # reaped here, or they outlive us as zombies
+                worker.join(timeout=5)
             executor.shutdown(wait=False, cancel_futures=True)

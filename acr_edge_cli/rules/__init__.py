@@ -27,6 +27,7 @@ from acr_edge_cli.rules import (
     layered_content_invalid,
     literal_secret,
     message_ttl_invalid,
+    nginx,
     notification_pattern_invalid,
     parent_without_proxy,
     proxy_config_invalid,
@@ -57,7 +58,8 @@ from acr_edge_cli.rules import (
 )
 from acr_edge_cli.rules.base import Rule, rule_modules_of
 
-#: Every rule, in catalog order: manifest, hierarchy, then deployment-configuration rules.
+#: Every rule, in catalog order: manifest, hierarchy, deployment-configuration rules, then
+#: those that run programs (validate --nginx).
 ALL_RULES: tuple[Rule, ...] = rule_modules_of(
     schema,
     unknown_schema_version,
@@ -107,6 +109,7 @@ ALL_RULES: tuple[Rule, ...] = rule_modules_of(
     deployment_count_exceeded,
     layered_content_invalid,
     labels_invalid,
+    nginx,
 )
 BY_NAME = {rule.name: rule for rule in ALL_RULES}
 

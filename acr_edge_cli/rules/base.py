@@ -14,7 +14,9 @@ from acr_edge_cli.diagnostics import JsonPath, Severity
 from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan, ImageReference, parse_image
 
-Scope = Literal["manifest", "hierarchy", "configuration"]
+Scope = Literal["manifest", "hierarchy", "configuration", "nginx"]
+#: What a rule module may check, each through its own function: check_manifest(context) ...
+SCOPES: tuple[Scope, ...] = ("manifest", "hierarchy", "configuration", "nginx")
 _T = TypeVar("_T")
 
 
@@ -66,17 +68,15 @@ class Rule:
         return cls(
             name=module.NAME,
             severity=module.SEVERITY,
-            scopes=tuple(module.SCOPES),
+            scopes=tuple(s for s in SCOPES if hasattr(module, f"check_{s}")),
             summary=module.SUMMARY,
             explanation=" ".join((module.__doc__ or "").split()),
             module=module,
         )
 
-    def check(self, context: Any) -> Iterator[Finding]:
-        if isinstance(context, OutputContext):
-            result: Iterator[Finding] = self.module.check_output(context)
-        else:
-            result = self.module.check(context)
+    def check(self, scope: Scope | Literal["output"], context: Any) -> Iterator[Finding]:
+        """The findings of the module's check for one scope (output: a generated folder)."""
+        result: Iterator[Finding] = getattr(self.module, f"check_{scope}")(context)
         return result
 
     @property

@@ -8,12 +8,11 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "client-tokens-too-many"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "more than 20 client tokens"
 LIMIT = 20
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.registry is not None and len(plan.registry.client_tokens) > LIMIT:
             yield Finding(

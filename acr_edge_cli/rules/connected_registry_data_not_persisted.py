@@ -14,7 +14,6 @@ from acr_edge_cli.rules.base import (
 
 NAME = "connected-registry-data-not-persisted"
 SEVERITY = Severity.WARNING
-SCOPES = ("manifest",)
 SUMMARY = "the connected registry has no host bind for its data volume (`/var/acr/data`)"
 DEFAULT_DATA_VOLUME = "/var/acr/data"
 
@@ -34,7 +33,7 @@ def _targets(options: dict[str, object]) -> set[str]:
     return targets
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         if not entry.is_connected_registry:
             continue

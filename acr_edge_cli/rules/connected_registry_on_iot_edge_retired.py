@@ -4,14 +4,12 @@ plan a move to the Arc extension; silence with `--disable
 connected-registry-on-iot-edge-retired`."""
 
 from collections.abc import Iterator
-from typing import Any
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
+from acr_edge_cli.rules.base import Finding, HierarchyContext, ManifestContext, OutputContext
 
 NAME = "connected-registry-on-iot-edge-retired"
 SEVERITY = Severity.INFO
-SCOPES = ("manifest", "hierarchy")
 SUMMARY = (
     "connected registry on IoT Edge left Microsoft support on 2024-09-30 (Arc-enabled "
     "Kubernetes is the supported target)"
@@ -19,15 +17,17 @@ SUMMARY = (
 MESSAGE = "connected registry on IoT Edge has been out of Microsoft support since 2024-09-30"
 
 
-def check(context: Any) -> Iterator[Finding]:
-    if isinstance(context, HierarchyContext):  # once per file, at the first registry
-        first = next((d for d in context.plan.devices if d.registry is not None), None)
-        if first is not None:
-            yield Finding((*first.source, "connected_registry"), MESSAGE)
-        return
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     entry = next((m for m in context.user_modules() if m.is_connected_registry), None)
     if entry is not None:
         yield Finding(entry.path, MESSAGE)
+
+
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
+    """Once per file, at the first registry."""
+    first = next((d for d in context.plan.devices if d.registry is not None), None)
+    if first is not None:
+        yield Finding((*first.source, "connected_registry"), MESSAGE)
 
 
 def check_output(context: OutputContext) -> Iterator[Finding]:

@@ -18,7 +18,6 @@ from acr_edge_cli.rules.base import (
 
 NAME = "connection-string-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "`ACR_REGISTRY_CONNECTION_STRING` is missing, lacks a key, uses `$upstream`, is not "
     "`https` towards the cloud, or names a registry that breaks the name rule"
@@ -44,7 +43,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
     return pairs
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     lower = context.is_lower_layer
     for entry in context.user_modules():
         if not entry.is_connected_registry:

@@ -11,7 +11,6 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "create-options-chunking"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "a chunk is over 512 characters, chunks are not consecutive (`createOptions01`, `02`, …), "
     "or the total is over 8 chunks"
@@ -20,7 +19,7 @@ CHUNK_LIMIT = 512
 MAX_CHUNKS = 8
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         keys = entry.create_options_keys
         if not keys:

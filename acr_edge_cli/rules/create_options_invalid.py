@@ -14,14 +14,13 @@ from acr_edge_cli.rules.base import (
 
 NAME = "create-options-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "`createOptions` (with its chunks joined) is not a string holding a JSON object "
     "(an empty string is accepted, as the runtime accepts it)"
 )
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         if not entry.create_options_keys:
             continue

@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import ConfigurationContext, Finding
 
 NAME = "deployment-count-exceeded"
 SEVERITY = Severity.ERROR
-SCOPES = ("configuration",)
 SUMMARY = "more than 100 configurations for one hub"
 LIMIT = 100
 
 
-def check(context: ConfigurationContext) -> Iterator[Finding]:
+def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
     if context.position == LIMIT:  # reported once, on the first one over the limit
         yield Finding(
             ("id",),

@@ -11,13 +11,12 @@ from acr_edge_cli.rules.base import ConfigurationContext, Finding
 
 NAME = "deployment-id-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("configuration",)
 SUMMARY = 'id not lowercase, over 128 chars, or holds a space or one of `& ^ [ ] { } \\ | " < > /`'
 FORBIDDEN = re.compile(r'[\s&^\[\]{}\\|"<>/]')
 LIMIT = 128
 
 
-def check(context: ConfigurationContext) -> Iterator[Finding]:
+def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
     identifier = context.content.get("id")
     if not isinstance(identifier, str):
         return  # the schema reports a missing id

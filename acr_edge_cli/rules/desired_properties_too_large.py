@@ -10,12 +10,11 @@ from acr_edge_cli.rules.base import TWIN_DESIRED_LIMIT, Finding, ManifestContext
 
 NAME = "desired-properties-too-large"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "a module twin's desired properties exceed 32 KB, counted the way IoT Hub counts"
 LIMIT = TWIN_DESIRED_LIMIT
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for twin, size in context.twin_sizes[0].items():
         yield Finding(
             ("modulesContent", twin, "properties.desired"),

@@ -12,11 +12,10 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "device-id-duplicate"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "two devices share an id"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     first_seen: dict[str, tuple[str, JsonPath]] = {}
     folded: dict[tuple[int, str], tuple[str, JsonPath]] = {}
     for plan in context.plan.devices:

@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "edgehub-not-always-running"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "edgeHub is not `status: running` with `restartPolicy: always`"
 REQUIRED = {"status": "running", "restartPolicy": "always"}
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     hub = next((m for m in context.system_modules() if m.name == "edgeHub"), None)
     if hub is None:
         return  # the schema reports a missing edgeHub

@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "hierarchy-too-deep"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "more than 5 layers below a top-layer device"
 MAX_LAYERS_BELOW_TOP = 5
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.layer > MAX_LAYERS_BELOW_TOP:
             yield Finding(

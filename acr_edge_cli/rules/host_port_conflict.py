@@ -14,11 +14,10 @@ from acr_edge_cli.rules.base import (
 
 NAME = "host-port-conflict"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "two modules bind the same host port (typically edgeHub and the API proxy on 443)"
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     bound_by: dict[tuple[str, str], str] = {}
     for entry in context.all_modules():
         host_config = entry.create_options.get("HostConfig")

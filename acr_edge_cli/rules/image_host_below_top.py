@@ -11,11 +11,10 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "image-host-below-top"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a device below the top layer names an image with a registry host"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.is_top:
             continue

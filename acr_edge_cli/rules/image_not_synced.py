@@ -12,14 +12,13 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "image-not-synced"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = (
     "a device below the top pulls an image whose repository its parent's connected registry "
     "does not sync"
 )
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.is_top:
             continue

@@ -9,11 +9,10 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "image-reference-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "an image does not parse as `[host[:port]/]path[:tag][@digest]`"
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         image = entry.image
         if image is None:

@@ -9,11 +9,10 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "image-tag-not-pinned"
 SEVERITY = Severity.WARNING
-SCOPES = ("manifest",)
 SUMMARY = "an image has no tag or uses `latest`"
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         reference = entry.reference
         if reference is None or reference.digest is not None:

@@ -10,12 +10,11 @@ from acr_edge_cli.rules.base import ConfigurationContext, Finding
 
 NAME = "labels-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("configuration",)
 SUMMARY = "a label key or value breaks the IoT Hub character rules or is over 128 chars"
 ALLOWED = re.compile(r"[A-Za-z0-9\-:.+%_#*?!(),=@;']{1,128}")
 
 
-def check(context: ConfigurationContext) -> Iterator[Finding]:
+def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
     labels = context.content.get("labels")
     if not isinstance(labels, dict):
         return

@@ -11,7 +11,6 @@ from acr_edge_cli.rules.base import ConfigurationContext, Finding
 
 NAME = "layered-content-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("configuration",)
 SUMMARY = (
     "a layered deployment without `$edgeAgent`, with whole system-module desired properties, "
     "or with a dot path that does not exist"
@@ -23,7 +22,7 @@ KNOWN_ROOTS = {
 BASE = ("content", "modulesContent")
 
 
-def check(context: ConfigurationContext) -> Iterator[Finding]:
+def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
     if not context.is_layered:
         return
     modules_content = context.modules_content

@@ -20,7 +20,6 @@ from acr_edge_cli.secrets import SECRET_FIELDS, is_placeholder, is_secret_name
 
 NAME = "literal-secret"
 SEVERITY = Severity.WARNING
-SCOPES = ("manifest", "hierarchy")
 SUMMARY = "a password or key appears as a literal instead of a `${NAME}` reference"
 
 
@@ -33,7 +32,7 @@ def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
     return data
 
 
-def _hierarchy(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     # The document as written (before references are resolved), at each secret field.
     for device in context.plan.devices:
         written = _value_at(context.document.data, device.source)
@@ -63,7 +62,7 @@ def _module_env(name: str, module: Any, path: tuple[Any, ...]) -> Iterator[Findi
             )
 
 
-def _manifest(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for key, credential in context.registry_credentials().items():
         password = credential.get("password") if isinstance(credential, dict) else None
         if isinstance(password, str) and not is_placeholder(password):
@@ -92,10 +91,3 @@ def _manifest(context: ManifestContext) -> Iterator[Finding]:
                     create_options_path(entry),
                     f"{entry.name}: {variable} in createOptions Env is a literal secret",
                 )
-
-
-def check(context: Any) -> Iterator[Finding]:
-    if isinstance(context, HierarchyContext):
-        yield from _hierarchy(context)
-    else:
-        yield from _manifest(context)

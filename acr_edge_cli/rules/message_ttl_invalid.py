@@ -11,12 +11,11 @@ from acr_edge_cli.rules.durations import parse_duration
 
 NAME = "message-ttl-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "message TTL outside P1D..P90D"
 SHORTEST, LONGEST = timedelta(days=1), timedelta(days=90)
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     reported: set[tuple[object, ...]] = set()
     for plan in context.plan.devices:
         if plan.registry is None:

@@ -10,12 +10,11 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "notification-pattern-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a notification is not `artifact[:tag][@digest]:push|delete|*`"
 PATTERN = re.compile(r"[^:@\s]+(?::[^:@\s]+)?(?:@[^@\s]+)?:(?:push|delete|\*)")
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.registry is None:
             continue

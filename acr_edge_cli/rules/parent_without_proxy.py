@@ -9,11 +9,10 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
 
 NAME = "parent-without-proxy"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a device with children runs no API proxy"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.device.children and plan.proxy is None:
             yield Finding(

@@ -14,7 +14,6 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "proxy-config-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "`proxy_config` is not base64, decodes to over 4096 bytes as a twin value, or uses "
     "`#if_tag !${…}` (never removed by the proxy)"
@@ -22,7 +21,7 @@ SUMMARY = (
 LIMIT = 4096
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         if not entry.is_api_proxy:
             continue

@@ -10,11 +10,10 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, pr
 
 NAME = "proxy-module-name-inconsistent"
 SEVERITY = Severity.WARNING
-SCOPES = ("hierarchy",)
 SUMMARY = "the API proxy module name differs between layers (TLS names won't match)"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         parent = plan.parent
         if plan.proxy is None or parent is None or parent.proxy is None:

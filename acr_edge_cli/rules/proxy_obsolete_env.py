@@ -11,7 +11,6 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "proxy-obsolete-env"
 SEVERITY = Severity.WARNING
-SCOPES = ("manifest",)
 SUMMARY = (
     "`NGINX_CONFIG_ENV_VAR_LIST` / `PROXY_CONFIG_ENV_VAR_LIST` (no effect since 2021); error "
     "for a hand-set `IOTEDGE_PARENTHOSTNAME`"
@@ -19,7 +18,7 @@ SUMMARY = (
 OBSOLETE = ("NGINX_CONFIG_ENV_VAR_LIST", "PROXY_CONFIG_ENV_VAR_LIST")
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         if not entry.is_api_proxy:
             continue

@@ -10,11 +10,10 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, pr
 
 NAME = "proxy-port-inconsistent"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a child's API proxy port (and `$upstream:<port>`) differs from its parent's"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         parent = plan.parent
         if plan.proxy is None or parent is None or parent.proxy is None:

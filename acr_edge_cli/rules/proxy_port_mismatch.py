@@ -16,13 +16,12 @@ from acr_edge_cli.rules.base import (
 
 NAME = "proxy-port-mismatch"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "the API proxy's `NGINX_DEFAULT_PORT` is not its bound (and exposed) container port"
 DEFAULT_PORT = "8000"
 EXPOSED_BY_IMAGE = {"443", "80", "5000", "11002", "8000"}
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         if not entry.is_api_proxy:
             continue

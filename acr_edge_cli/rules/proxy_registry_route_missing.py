@@ -11,14 +11,13 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "proxy-registry-route-missing"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "a top-layer API proxy has neither registry route (then `/v2` goes to a parent that does "
     "not exist); warning when both are set (the docker route wins)"
 )
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         if not entry.is_api_proxy:
             continue

@@ -17,7 +17,6 @@ from acr_edge_cli.rules.base import (
 
 NAME = "proxy-route-target-unknown"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "`CONNECTED_ACR_ROUTE_ADDRESS` or `DOCKER_REQUEST_ROUTE_ADDRESS` does not name a module "
     "of this deployment with the right port (connected registry 8080); warning for a "
@@ -30,7 +29,7 @@ ROUTES = (
 )
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     modules = {entry.name.lower(): entry for entry in context.user_modules()}
     for proxy in context.user_modules():
         if not proxy.is_api_proxy:

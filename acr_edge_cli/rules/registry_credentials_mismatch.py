@@ -12,7 +12,6 @@ from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
 
 NAME = "registry-credentials-mismatch"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "an image from an Azure container registry (or a connected registry reached through "
     "`$upstream` in a generated hierarchy) has no `registryCredentials` entry whose address "
@@ -25,7 +24,7 @@ def _needs_credentials(host: str, generated: bool) -> bool:
     return lowered.endswith(".azurecr.io") or (generated and lowered.startswith("$upstream"))
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     credentials = context.registry_credentials()
     addresses = set()
     for key, credential in credentials.items():

@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "registry-mode-alias"
 SEVERITY = Severity.WARNING
-SCOPES = ("hierarchy",)
 SUMMARY = "`Registry` / `Mirror` used instead of `ReadWrite` / `ReadOnly`"
 CURRENT = {"Registry": "ReadWrite", "Mirror": "ReadOnly"}
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.registry is not None and plan.registry.mode in CURRENT:
             yield Finding(

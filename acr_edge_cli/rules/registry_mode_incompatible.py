@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "registry-mode-incompatible"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a ReadWrite registry under a ReadOnly parent"
 READ_ONLY = {"ReadOnly", "Mirror"}
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         ancestor = plan.nearest_registry_ancestor
         if plan.registry is None or ancestor is None or ancestor.registry is None:

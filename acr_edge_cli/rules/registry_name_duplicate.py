@@ -11,11 +11,10 @@ from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connect
 
 NAME = "registry-name-duplicate"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "two connected registries share a name (case-insensitive)"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     first_device: dict[str, str] = {}
     for plan in context.plan.devices:
         if plan.registry is None:

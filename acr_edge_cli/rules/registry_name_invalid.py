@@ -11,12 +11,11 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "registry-name-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a connected registry name breaks `^[a-zA-Z][a-zA-Z0-9]{4,39}$`"
 PATTERN = re.compile(r"[a-zA-Z][a-zA-Z0-9]{4,39}")
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         if plan.registry is not None and not PATTERN.fullmatch(plan.registry.name):
             yield Finding(

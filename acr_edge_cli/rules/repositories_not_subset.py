@@ -10,11 +10,10 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext
 
 NAME = "repositories-not-subset"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a child registry syncs a repository its parent does not"
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     for plan in context.plan.devices:
         ancestor = plan.nearest_registry_ancestor
         if plan.registry is None or ancestor is None or ancestor.registry is None:

@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "restart-policy-unimplemented"
 SEVERITY = Severity.WARNING
-SCOPES = ("manifest",)
 SUMMARY = "a module uses `on-failure` or `on-unhealthy`"
 UNIMPLEMENTED = {"on-failure", "on-unhealthy"}
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.user_modules():
         policy = entry.spec.get("restartPolicy")
         if isinstance(policy, str) and policy in UNIMPLEMENTED:

@@ -13,7 +13,6 @@ from acr_edge_cli.rules.base import HUB, Finding, ManifestContext
 
 NAME = "route-unknown-module"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "an edgeHub route names a module (source or `BrokeredEndpoint`) that is not in the deployment"
 )
@@ -21,7 +20,7 @@ SOURCE = re.compile(r"FROM\s+/messages/modules/([^/\s]+)", re.IGNORECASE)
 SINK = re.compile(r"BrokeredEndpoint\s*\(\s*[\"']/modules/([^/\"']+)/", re.IGNORECASE)
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     routes = context.hub.get("routes")
     if not isinstance(routes, dict):
         return

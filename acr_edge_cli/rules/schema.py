@@ -8,20 +8,22 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import ConfigurationContext, Finding, ManifestContext
-from acr_edge_cli.validation.schema import check_manifest, errors
+from acr_edge_cli.schema_check import check_manifest as manifest_errors
+from acr_edge_cli.schema_check import errors
 
 NAME = "schema"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest", "configuration")
 SUMMARY = "the JSON Schema for the declared `$edgeAgent` / `$edgeHub` schemaVersion is violated"
 
 
-def check(context: ManifestContext | ConfigurationContext) -> Iterator[Finding]:
-    if isinstance(context, ConfigurationContext):
-        findings = list(errors("configuration", context.content))
-        if context.is_layered:
-            findings += errors("layered-deployment", context.content.get("content"), ("content",))
-    else:
-        findings = check_manifest(context.document.data)
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
+    for path, message, on_key in manifest_errors(context.document.data):
+        yield Finding(path, message, on_key=on_key)
+
+
+def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
+    findings = list(errors("configuration", context.content))
+    if context.is_layered:
+        findings += errors("layered-deployment", context.content.get("content"), ("content",))
     for path, message, on_key in findings:
         yield Finding(path, message, on_key=on_key)

@@ -9,12 +9,11 @@ from acr_edge_cli.rules.base import Finding, ManifestContext
 
 NAME = "startup-order-needs-schema-1-1"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "`startupOrder` or `imagePullPolicy` with `$edgeAgent` schemaVersion 1.0"
 KEYS = ("startupOrder", "imagePullPolicy")
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     if context.agent_schema_version != "1.0":
         return
     for entry in context.all_modules():

@@ -10,7 +10,6 @@ from acr_edge_cli.rules.base import Finding, HierarchyContext, registry_setting_
 
 NAME = "sync-schedule-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "the schedule is not a valid 5-field cron expression"
 
 
@@ -22,7 +21,7 @@ def is_valid_schedule(schedule: str) -> bool:
     return len(schedule.split()) == 5 and bool(croniter.is_valid(schedule))
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     reported: set[tuple[object, ...]] = set()
     for plan in context.plan.devices:
         if plan.registry is None or is_valid_schedule(plan.registry.sync.schedule):

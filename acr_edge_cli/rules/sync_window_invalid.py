@@ -11,13 +11,12 @@ from acr_edge_cli.rules.durations import parse_duration
 
 NAME = "sync-window-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("hierarchy",)
 SUMMARY = "a non-continuous schedule without a window, or a window outside PT1H..P7D"
 ALWAYS_ONLINE = "* * * * *"
 SHORTEST, LONGEST = timedelta(hours=1), timedelta(days=7)
 
 
-def check(context: HierarchyContext) -> Iterator[Finding]:
+def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
     reported: set[tuple[object, ...]] = set()
     for plan in context.plan.devices:
         if plan.registry is None:

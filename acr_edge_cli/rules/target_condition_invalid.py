@@ -11,13 +11,12 @@ from acr_edge_cli.rules.base import ConfigurationContext, Finding
 
 NAME = "target-condition-invalid"
 SEVERITY = Severity.ERROR
-SCOPES = ("configuration",)
 SUMMARY = "empty, double-quoted, or not over `tags.` / `deviceId`"
 OVER_TAGS_OR_ID = re.compile(r"\btags\.|\bdeviceId\b")
 OTHER_FIELDS = re.compile(r"\bproperties\.|\bcapabilities\.|\bstatus\b")
 
 
-def check(context: ConfigurationContext) -> Iterator[Finding]:
+def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
     content = context.content.get("content")
     if not isinstance(content, dict) or "modulesContent" not in content:
         return  # module and device configurations have their own condition language

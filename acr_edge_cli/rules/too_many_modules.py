@@ -8,12 +8,11 @@ from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
 
 NAME = "too-many-modules"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "more than 50 modules in one deployment"
 LIMIT = 50
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     count = len(context.user_modules())
     if count > LIMIT:
         yield Finding((*AGENT, "modules"), f"{count} modules; a deployment holds at most {LIMIT}")

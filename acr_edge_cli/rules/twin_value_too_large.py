@@ -10,11 +10,10 @@ from acr_edge_cli.rules.base import TWIN_VALUE_LIMIT, Finding, ManifestContext
 
 NAME = "twin-value-too-large"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "a string value in any twin is over 4096 bytes (UTF-8)"
 LIMIT = TWIN_VALUE_LIMIT
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for path, size in context.twin_sizes[1]:
         yield Finding(path, f"value is {size} bytes; a twin value holds at most {LIMIT}")

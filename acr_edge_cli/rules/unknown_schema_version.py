@@ -7,18 +7,17 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import AGENT, HUB, Finding, ManifestContext
-from acr_edge_cli.validation.schema import AGENT_SCHEMA_VERSIONS, HUB_SCHEMA_VERSIONS
+from acr_edge_cli.schema_check import AGENT_SCHEMA_VERSIONS, HUB_SCHEMA_VERSIONS
 
 NAME = "unknown-schema-version"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "schemaVersion is not one the runtime accepts (agent 1.0-1.1, hub 1.0-1.3); "
     "never silently skipped"
 )
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for twin, desired, known in (
         ("$edgeAgent", context.agent, AGENT_SCHEMA_VERSIONS),
         ("$edgeHub", context.hub, HUB_SCHEMA_VERSIONS),

@@ -10,7 +10,6 @@ from acr_edge_cli.rules.base import Finding, ManifestContext, env_path
 
 NAME = "upstream-in-env"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = (
     "`$upstream` used inside an environment variable value "
     "(unsupported; use `$IOTEDGE_PARENTHOSTNAME`)"
@@ -19,7 +18,7 @@ SUMMARY = (
 SKIPPED = {"ACR_REGISTRY_CONNECTION_STRING"}
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         for name, value in entry.env().items():
             if name not in SKIPPED and isinstance(value, str) and "$upstream" in value:

@@ -11,13 +11,12 @@ from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
 
 NAME = "upstream-missing-port"
 SEVERITY = Severity.ERROR
-SCOPES = ("manifest",)
 SUMMARY = "`$upstream` without `:<port>` in an image or a registry credentials address"
 IMAGE_WITH_PORT = re.compile(r"\$upstream:[1-9][0-9]*/")
 ADDRESS_WITH_PORT = re.compile(r"\$upstream:[1-9][0-9]*")
 
 
-def check(context: ManifestContext) -> Iterator[Finding]:
+def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         image = entry.image
         if image is not None and image.startswith("$upstream") and not IMAGE_WITH_PORT.match(image):

@@ -9,7 +9,7 @@ import pytest
 
 from acr_edge_cli.loader import parse_json
 from acr_edge_cli.rules import BY_NAME
-from acr_edge_cli.validation.engine import check_manifest
+from acr_edge_cli.rules.engine import check_manifest
 from tests.unit.rules.helpers import agent, manifest, manifest_findings
 
 
@@ -18,7 +18,7 @@ def test_a_failing_rule_becomes_a_finding(monkeypatch: pytest.MonkeyPatch) -> No
         raise TypeError("unhashable type: 'list'")
         yield  # pragma: no cover - makes this a generator, as rules are
 
-    monkeypatch.setattr(BY_NAME["too-many-modules"].module, "check", broken)
+    monkeypatch.setattr(BY_NAME["too-many-modules"].module, "check_manifest", broken)
     (finding,) = manifest_findings(manifest(), "too-many-modules")
     assert finding.message == (
         "too-many-modules could not check this document (TypeError); please report it with the file"

@@ -11,7 +11,7 @@ import pytest
 
 from acr_edge_cli import resources
 from acr_edge_cli.model import hierarchy_json_schema
-from acr_edge_cli.validation.schema import check_manifest
+from acr_edge_cli.schema_check import check_manifest
 from tests.conftest import EXAMPLES, GOLDEN, load_example
 
 
@@ -92,7 +92,7 @@ def test_schema_findings_are_located(
 
 def test_the_compiled_validator_agrees_with_the_explaining_one() -> None:
     """The Rust validator decides; jsonschema explains. They must agree on every case."""
-    from acr_edge_cli.validation.schema import _fast_validator, validator
+    from acr_edge_cli.schema_check import _fast_validator, validator
 
     agent_schema = "edgeagent-1.1"
     good = _golden_manifest()["modulesContent"]["$edgeAgent"]

@@ -12,7 +12,7 @@ import yaml
 from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.generate import generate
 from acr_edge_cli.loader import parse_json
-from acr_edge_cli.validation.engine import check_manifest
+from acr_edge_cli.rules.engine import check_manifest
 from tests.conftest import GOLDEN, load_example
 
 AGENT = "/modulesContent/$edgeAgent/properties.desired"
@@ -109,7 +109,7 @@ def configuration_findings(
     documents: list[dict[str, Any]] | dict[str, Any], rule: str
 ) -> list[Diagnostic]:
     """The rule's findings over configurations checked together, as for one hub."""
-    from acr_edge_cli.validation.engine import check_configuration
+    from acr_edge_cli.rules.engine import check_configuration
 
     items = documents if isinstance(documents, list) else [documents]
     found: list[Diagnostic] = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.document import SourceDocument
@@ -18,6 +19,7 @@ from acr_edge_cli.rules.base import (
     OutputContext,
     Rule,
 )
+from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 
 
 def _diagnostics(
@@ -59,7 +61,7 @@ def check_manifest(
     *,
     device: DevicePlan | None = None,
     hierarchy: HierarchyPlan | None = None,
-    disabled: Collection[str] = (),
+    rules: RuleSelection = DEFAULT,
     generated: bool = False,
     in_folder: bool = False,
 ) -> list[Diagnostic]:
@@ -73,19 +75,19 @@ def check_manifest(
     generated = generated or device is not None
     context = ManifestContext(document, device, hierarchy)
     found: list[Diagnostic] = []
-    for rule in _manifest_rules(generated, in_folder, frozenset(disabled)):
-        found.extend(_diagnostics(rule, rule.check(context), document))
+    for rule in _manifest_rules(generated, in_folder, rules):
+        found.extend(_diagnostics(rule, rule.check("manifest", context), document))
     return sorted(_without_schema_duplicates(found)) if found else found
 
 
 @functools.cache
-def _manifest_rules(generated: bool, in_folder: bool, disabled: frozenset[str]) -> tuple[Rule, ...]:
+def _manifest_rules(generated: bool, in_folder: bool, rules: RuleSelection) -> tuple[Rule, ...]:
     """The rules check_manifest runs, chosen once rather than for each of thousands."""
     return tuple(
         rule
         for rule in ALL_RULES
         if "manifest" in rule.scopes
-        and rule.name not in disabled
+        and rules.runs(rule.name)
         and not (generated and "hierarchy" in rule.scopes)
         and not (in_folder and rule.checks_output)
     )
@@ -96,7 +98,7 @@ def check_configuration(
     *,
     position: int = 0,
     total: int = 1,
-    disabled: Collection[str] = (),
+    rules: RuleSelection = DEFAULT,
     generated: bool = False,
 ) -> list[Diagnostic]:
     """Configuration rules for one IoT Hub configuration document; a base deployment's
@@ -104,8 +106,8 @@ def check_configuration(
     context = ConfigurationContext(document, position, total)
     found: list[Diagnostic] = []
     for rule in ALL_RULES:
-        if "configuration" in rule.scopes and rule.name not in disabled:
-            found.extend(_diagnostics(rule, rule.check(context), document))
+        if "configuration" in rule.scopes and rules.runs(rule.name):
+            found.extend(_diagnostics(rule, rule.check("configuration", context), document))
     content = context.content.get("content")
     if isinstance(content, dict) and "modulesContent" in content and not context.is_layered:
         inner = SourceDocument(
@@ -114,27 +116,42 @@ def check_configuration(
             lambda path: document.locate(("content", *path)),
             lambda path: document.locate(("content", *path), key=True),
         )
-        for diagnostic in check_manifest(inner, disabled=disabled, generated=generated):
+        for diagnostic in check_manifest(inner, rules=rules, generated=generated):
             found.append(dataclasses.replace(diagnostic, pointer="/content" + diagnostic.pointer))
     return sorted(_without_schema_duplicates(found))
 
 
 def check_hierarchy(
-    document: SourceDocument, plan: HierarchyPlan, *, disabled: Collection[str] = ()
+    document: SourceDocument, plan: HierarchyPlan, *, rules: RuleSelection = DEFAULT
 ) -> list[Diagnostic]:
     """Hierarchy rules for one hierarchy file (`document` as written, references unresolved)."""
     context = HierarchyContext(document, plan)
     found: list[Diagnostic] = []
     for rule in ALL_RULES:
-        if "hierarchy" in rule.scopes and rule.name not in disabled:
-            found.extend(_diagnostics(rule, rule.check(context), document))
+        if "hierarchy" in rule.scopes and rules.runs(rule.name):
+            found.extend(_diagnostics(rule, rule.check("hierarchy", context), document))
     return sorted(found)
 
 
-def check_output(output: OutputContext, *, disabled: Collection[str] = ()) -> list[Diagnostic]:
+def check_nginx(
+    file: str, content: Any, parent_host: str | None, tools: Any, *, rules: RuleSelection = DEFAULT
+) -> list[Diagnostic]:
+    """The rules that run programs on a manifest's API proxy (validate --nginx)."""
+    from acr_edge_cli.rules.nginx import NginxContext
+
+    context = NginxContext(content, parent_host, tools)
+    document = SourceDocument(file, content, lambda path: None, lambda path: None)
+    found: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        if "nginx" in rule.scopes and rules.runs(rule.name):
+            found.extend(_diagnostics(rule, rule.check("nginx", context), document))
+    return sorted(found)
+
+
+def check_output(output: OutputContext, *, rules: RuleSelection = DEFAULT) -> list[Diagnostic]:
     """The hierarchy rules that can be read off a generated folder's manifests."""
     found: list[Diagnostic] = []
     for rule in ALL_RULES:
-        if rule.checks_output and rule.name not in disabled:
-            found.extend(_diagnostics(rule, rule.check(output), output.index))
+        if rule.checks_output and rules.runs(rule.name):
+            found.extend(_diagnostics(rule, rule.check("output", output), output.index))
     return sorted(found)

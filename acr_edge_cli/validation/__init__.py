@@ -1,1 +1,0 @@
-"""Checks of manifests and hierarchies: JSON Schemas first, then the rule catalog."""
