@@ -7,13 +7,12 @@ layer it is on, its parent, the effective runtime, API proxy and connected regis
 
 from __future__ import annotations
 
-import functools
-import re
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from acr_edge_cli.diagnostics import JsonPath
+from acr_edge_cli.images import registry_host, upstream_address
 from acr_edge_cli.secrets import mark_references
 
 if TYPE_CHECKING:  # the models are types here; checking manifests never loads pydantic
@@ -188,18 +187,6 @@ def plan_hierarchy(hierarchy: Hierarchy, *, marks_secrets: bool = False) -> Hier
 # --- images -------------------------------------------------------------------------------
 
 
-def registry_host(image: str) -> str | None:
-    """The registry part of an image reference, as Docker decides it (None for Docker Hub)."""
-    first, sep, _ = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("$")):
-        return first
-    return None
-
-
-def upstream_address(port: int) -> str:
-    return f"$upstream:{port}"
-
-
 def resolve_image(image: str, plan: DevicePlan, login_server: str) -> str:
     """Where a device pulls `repository:tag` from: the cloud registry on top, the parent below.
 
@@ -232,36 +219,6 @@ def pull_credentials(plan: DevicePlan, login_server: str) -> dict[str, dict[str,
         assert plan.upstream_port is not None
         key, address = "connectedregistry", upstream_address(plan.upstream_port)
     return {key: {"username": username, "password": password, "address": address}}
-
-
-# The reference grammar edgeAgent accepts once `$upstream:<port>` is resolved
-# (DockerConfig: `^(?<repo>([^/]*/)*)(?<image>[^/:]+)(?<tag>:[^/:]+)?$`), with an optional
-# digest as Docker allows.
-_IMAGE = re.compile(
-    r"^(?P<path>[^:@\s]+)(?::(?P<tag>[^/:@\s]+))?(?:@(?P<digest>[A-Za-z0-9_+.-]+:[A-Fa-f0-9]+))?$"
-)
-
-
-@dataclass(frozen=True)
-class ImageReference:
-    host: str | None
-    repository: str
-    tag: str | None
-    digest: str | None
-
-
-@functools.lru_cache(maxsize=4096)  # a fleet uses few distinct images, on many devices
-def parse_image(image: str) -> ImageReference | None:
-    """Split `[host[:port]/]path[:tag][@digest]`; None when it does not parse."""
-    host = registry_host(image)
-    rest = image[len(host) + 1 :] if host is not None else image
-    match = _IMAGE.match(rest)
-    if not match:
-        return None
-    path = match.group("path")
-    if any(not part for part in path.split("/")):
-        return None
-    return ImageReference(host, path, match.group("tag"), match.group("digest"))
 
 
 def pulled_images(plan: DevicePlan) -> list[tuple[JsonPath, str]]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from acr_edge_cli import resources
+from acr_edge_cli.manifest_modules import mapping, module_entries
 
 #: Values the proxy sets itself; a module environment cannot override them.
 RESERVED = {"TOKEN_VALIDITY_MINUTES": "30", "TOKEN_SERVER_PORT": "6001"}
@@ -53,26 +54,22 @@ class ProxySettings:
 
 def proxy_settings(manifest: Mapping[str, Any]) -> ProxySettings | None:
     """The API proxy of a manifest (by image or NGINX_DEFAULT_PORT), or None."""
-    content = manifest.get("modulesContent", {})
-    desired = content.get("$edgeAgent", {}).get("properties.desired", {})
-    for name, module in (desired.get("modules") or {}).items():
-        env = {
-            key: str(entry.get("value"))
-            for key, entry in (module.get("env") or {}).items()
-            if isinstance(entry, dict)
-        }
-        image = str(module.get("settings", {}).get("image", ""))
-        if "azureiotedge-api-proxy" not in image and "NGINX_DEFAULT_PORT" not in env:
-            continue
-        twin = content.get(name, {}).get("properties.desired", {})
-        template = None
-        if isinstance(twin.get("proxy_config"), str):
-            try:
-                template = base64.b64decode(twin["proxy_config"], validate=True).decode("utf-8")
-            except (binascii.Error, ValueError):
-                template = None  # proxy-config-invalid reports it
-        return ProxySettings(name, env, template)
-    return None
+    content = mapping(manifest.get("modulesContent"))
+    desired = mapping(mapping(content.get("$edgeAgent")).get("properties.desired"))
+    proxy = next(
+        (m for m in module_entries(desired.get("modules"), system=False) if m.is_api_proxy), None
+    )
+    if proxy is None:
+        return None
+    env = {key: str(value) for key, value in proxy.env_values.items()}
+    twin = mapping(mapping(content.get(proxy.name)).get("properties.desired"))
+    template = None
+    if isinstance(twin.get("proxy_config"), str):
+        try:
+            template = base64.b64decode(twin["proxy_config"], validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            template = None  # proxy-config-invalid reports it
+    return ProxySettings(proxy.name, env, template)
 
 
 def default_template() -> str:

@@ -21,6 +21,8 @@ import jinja2.sandbox
 import orjson
 
 from acr_edge_cli import resources
+from acr_edge_cli.connection_strings import VARIABLE as CONNECTION_STRING_VARIABLE
+from acr_edge_cli.connection_strings import connection_string
 from acr_edge_cli.errors import TemplateError
 from acr_edge_cli.plan import (
     AGENT_REPOSITORY,
@@ -208,18 +210,18 @@ def _routes(plan: DevicePlan) -> dict[str, Any]:
 def _registry_module(registry: Mapping[str, Any]) -> dict[str, Any]:
     """The connected registry: syncs from its parent (the cloud data endpoint on the top
     layer, the parent's API proxy below) and serves plain HTTP behind the local API proxy."""
-    connection_string = (
-        f"ConnectedRegistryName={registry['name']}"
-        f";SyncTokenName={registry['sync_token_name']}"
-        f";SyncTokenPassword={registry['sync_token_password']}"
-        f";ParentGatewayEndpoint={registry['parent_endpoint']}"
-        ";ParentEndpointProtocol=https"
+    settings = connection_string(
+        registry["name"],
+        registry["sync_token_name"],
+        registry["sync_token_password"],
+        registry["parent_endpoint"],
+        "https",
     )
     return module(
         {
             "image": registry["image"],
             "create_options": {"HostConfig": {"Binds": [f"{registry['data_dir']}:/var/acr/data"]}},
-            "env": {"ACR_REGISTRY_CONNECTION_STRING": connection_string},
+            "env": {CONNECTION_STRING_VARIABLE: settings},
         }
     )
 

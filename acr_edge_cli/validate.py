@@ -101,7 +101,7 @@ def _validate_output(
     checking).
     """
     from acr_edge_cli.rules import engine
-    from acr_edge_cli.rules.base import ManifestContext, OutputContext, OutputDevice
+    from acr_edge_cli.rules.contexts import ManifestContext, OutputContext, OutputDevice
 
     entries = index.devices
     paths = [index.path(entry.manifest or "") for entry in entries]

@@ -4,7 +4,8 @@ with the same access, or split the clients across registries."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext
 
 NAME = "client-tokens-too-many"
 SEVERITY = Severity.ERROR

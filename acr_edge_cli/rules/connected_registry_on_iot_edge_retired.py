@@ -6,7 +6,8 @@ connected-registry-on-iot-edge-retired`."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, ManifestContext, OutputContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, ManifestContext, OutputContext
 
 NAME = "connected-registry-on-iot-edge-retired"
 SEVERITY = Severity.INFO

@@ -8,13 +8,11 @@ get-settings`, or let `acr-edge generate` write it."""
 import re
 from collections.abc import Iterator
 
+from acr_edge_cli.connection_strings import KEYS, VARIABLE, parse_connection_string
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import (
-    Finding,
-    ManifestContext,
-    env_path,
-    is_placeholder,
-)
+from acr_edge_cli.manifest_modules import env_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext, is_sample_slot
 
 NAME = "connection-string-invalid"
 SEVERITY = Severity.ERROR
@@ -22,25 +20,7 @@ SUMMARY = (
     "`ACR_REGISTRY_CONNECTION_STRING` is missing, lacks a key, uses `$upstream`, is not "
     "`https` towards the cloud, or names a registry that breaks the name rule"
 )
-VARIABLE = "ACR_REGISTRY_CONNECTION_STRING"
-KEYS = (
-    "ConnectedRegistryName",
-    "SyncTokenName",
-    "SyncTokenPassword",
-    "ParentGatewayEndpoint",
-    "ParentEndpointProtocol",
-)
 REGISTRY_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9]{4,39}")
-
-
-def parse_connection_string(text: str) -> dict[str, str]:
-    """Pairs split on the first `=` only: token passwords may contain `=` and `/`."""
-    pairs: dict[str, str] = {}
-    for part in text.split(";"):
-        if part:
-            key, _, value = part.partition("=")
-            pairs[key] = value
-    return pairs
 
 
 def check_manifest(context: ManifestContext) -> Iterator[Finding]:
@@ -66,7 +46,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
                 "ParentGatewayEndpoint=$IOTEDGE_PARENTHOSTNAME:<proxy port>",
             )
         name = pairs.get("ConnectedRegistryName", "")
-        if name and not is_placeholder(name) and not REGISTRY_NAME.fullmatch(name):
+        if name and not is_sample_slot(name) and not REGISTRY_NAME.fullmatch(name):
             yield Finding(
                 path,
                 f"{entry.name}: ConnectedRegistryName {name!r} must start with a letter and "

@@ -7,7 +7,8 @@ generate does this), or shrink the options."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "create-options-chunking"
 SEVERITY = Severity.ERROR

@@ -6,11 +6,9 @@ object, e.g. `{"HostConfig":{"Binds":["/data:/var/acr/data"]}}`, then stringify 
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import (
-    Finding,
-    ManifestContext,
-    create_options_path,
-)
+from acr_edge_cli.manifest_modules import create_options_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "create-options-invalid"
 SEVERITY = Severity.ERROR

@@ -5,7 +5,8 @@ Hub holds at most 100 configurations (10 on the free tier) and refuses the next 
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import ConfigurationContext, Finding
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ConfigurationContext
 
 NAME = "deployment-count-exceeded"
 SEVERITY = Severity.ERROR

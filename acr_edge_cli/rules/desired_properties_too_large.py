@@ -6,7 +6,8 @@ move modules to a layered deployment, or trim createOptions and environment vari
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import TWIN_DESIRED_LIMIT, Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import TWIN_DESIRED_LIMIT, ManifestContext
 
 NAME = "desired-properties-too-large"
 SEVERITY = Severity.ERROR

@@ -8,7 +8,8 @@ id the device was registered with in IoT Hub), not only a different case."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import JsonPath, Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
 
 NAME = "device-id-duplicate"
 SEVERITY = Severity.ERROR

@@ -5,7 +5,8 @@ Fix: set both values on `systemModules.edgeHub`."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "edgehub-not-always-running"
 SEVERITY = Severity.ERROR

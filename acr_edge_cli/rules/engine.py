@@ -11,13 +11,12 @@ from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 from acr_edge_cli.rules import ALL_RULES
-from acr_edge_cli.rules.base import (
+from acr_edge_cli.rules.base import Finding, Rule
+from acr_edge_cli.rules.contexts import (
     ConfigurationContext,
-    Finding,
     HierarchyContext,
     ManifestContext,
     OutputContext,
-    Rule,
 )
 from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 

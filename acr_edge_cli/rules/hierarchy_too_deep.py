@@ -5,7 +5,8 @@ more than five layers below the top."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
 
 NAME = "hierarchy-too-deep"
 SEVERITY = Severity.ERROR

@@ -6,8 +6,9 @@ repository down the hierarchy, and write it as `repository:tag`."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.plan import registry_host
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.images import registry_host
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext
 
 NAME = "image-host-below-top"
 SEVERITY = Severity.ERROR

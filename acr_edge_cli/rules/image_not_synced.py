@@ -7,8 +7,10 @@ connected registry above them, which serves only what it syncs: the pull fails w
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.plan import parse_image, pulled_images
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.images import parse_image
+from acr_edge_cli.plan import pulled_images
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext
 
 NAME = "image-not-synced"
 SEVERITY = Severity.ERROR

@@ -5,7 +5,8 @@ no empty path part, no space and at most one tag. Fix: correct the reference, e.
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "image-reference-invalid"
 SEVERITY = Severity.ERROR

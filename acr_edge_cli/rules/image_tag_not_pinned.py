@@ -5,7 +5,8 @@ tag (e.g. `:1.5`) or a digest."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "image-tag-not-pinned"
 SEVERITY = Severity.WARNING

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import ConfigurationContext, Finding
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ConfigurationContext
 
 NAME = "labels-invalid"
 SEVERITY = Severity.ERROR

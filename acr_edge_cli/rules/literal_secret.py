@@ -6,16 +6,11 @@ reference)."""
 from collections.abc import Iterator
 from typing import Any
 
+from acr_edge_cli.connection_strings import VARIABLE, parse_connection_string
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import (
-    AGENT,
-    Finding,
-    HierarchyContext,
-    ManifestContext,
-    create_options_path,
-    env_path,
-)
-from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
+from acr_edge_cli.manifest_modules import AGENT, create_options_path, env_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, ManifestContext
 from acr_edge_cli.secrets import SECRET_FIELDS, is_placeholder, is_secret_name
 
 NAME = "literal-secret"

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, registry_setting_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, registry_setting_path
 from acr_edge_cli.rules.durations import parse_duration
 
 NAME = "message-ttl-invalid"

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import AGENT, Finding
+from acr_edge_cli.manifest_modules import AGENT
+from acr_edge_cli.rules.base import Finding
 
 NAME = "nginx"
 SEVERITY = Severity.ERROR

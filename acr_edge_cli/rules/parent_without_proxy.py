@@ -5,7 +5,8 @@ through their parent's API proxy, so without it they cannot start. Fix: remove
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
 
 NAME = "parent-without-proxy"
 SEVERITY = Severity.ERROR

@@ -6,7 +6,8 @@ one `defaults.api_proxy.module_name` everywhere."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, proxy_setting_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext, proxy_setting_path
 
 NAME = "proxy-module-name-inconsistent"
 SEVERITY = Severity.WARNING

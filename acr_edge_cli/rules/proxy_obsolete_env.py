@@ -7,7 +7,8 @@ delete the variable."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "proxy-obsolete-env"
 SEVERITY = Severity.WARNING

@@ -6,7 +6,8 @@ per-device `port` overrides."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, proxy_setting_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext, proxy_setting_path
 
 NAME = "proxy-port-inconsistent"
 SEVERITY = Severity.ERROR

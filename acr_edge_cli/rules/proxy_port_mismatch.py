@@ -7,12 +7,9 @@ does not EXPOSE (it exposes 443, 80, 5000, 11002 and 8000) must also be declared
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import (
-    Finding,
-    ManifestContext,
-    create_options_path,
-    env_path,
-)
+from acr_edge_cli.manifest_modules import create_options_path, env_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "proxy-port-mismatch"
 SEVERITY = Severity.ERROR

@@ -7,7 +7,8 @@ connected registry is bypassed (warning). Fix: set exactly one, normally
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "proxy-registry-route-missing"
 SEVERITY = Severity.ERROR

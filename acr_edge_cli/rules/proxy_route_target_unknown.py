@@ -8,12 +8,10 @@ name exactly as in `modules`, with the port it serves."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.manifest_modules import env_path
 from acr_edge_cli.plan import REGISTRY_CONTAINER_PORT
-from acr_edge_cli.rules.base import (
-    Finding,
-    ManifestContext,
-    env_path,
-)
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "proxy-route-target-unknown"
 SEVERITY = Severity.ERROR

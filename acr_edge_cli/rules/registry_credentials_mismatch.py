@@ -8,7 +8,9 @@ the image, e.g. `contoso.azurecr.io` or `$upstream:8000`."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
+from acr_edge_cli.manifest_modules import AGENT
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "registry-credentials-mismatch"
 SEVERITY = Severity.ERROR

@@ -5,7 +5,8 @@ for `Registry` and `ReadOnly` for `Mirror`."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext
 
 NAME = "registry-mode-alias"
 SEVERITY = Severity.WARNING

@@ -5,7 +5,8 @@ cannot be changed later. Fix: make the child ReadOnly, or the parent ReadWrite."
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext
 
 NAME = "registry-mode-incompatible"
 SEVERITY = Severity.ERROR

@@ -5,9 +5,11 @@ registry its own name."""
 
 from collections.abc import Iterator
 
+from acr_edge_cli.connection_strings import VARIABLE, parse_connection_string
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext, OutputContext, env_path
-from acr_edge_cli.rules.connection_string_invalid import VARIABLE, parse_connection_string
+from acr_edge_cli.manifest_modules import env_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
 
 NAME = "registry-name-duplicate"
 SEVERITY = Severity.ERROR

@@ -6,7 +6,8 @@ parent's `repositories`, or remove it from the child's."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, HierarchyContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import HierarchyContext
 
 NAME = "repositories-not-subset"
 SEVERITY = Severity.ERROR

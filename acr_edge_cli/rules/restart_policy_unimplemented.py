@@ -5,7 +5,8 @@ that these are not implemented: only `always` and `never` behave as named. Fix: 
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "restart-policy-unimplemented"
 SEVERITY = Severity.WARNING

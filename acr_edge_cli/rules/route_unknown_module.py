@@ -9,7 +9,9 @@ import re
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import HUB, Finding, ManifestContext
+from acr_edge_cli.manifest_modules import HUB
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "route-unknown-module"
 SEVERITY = Severity.ERROR

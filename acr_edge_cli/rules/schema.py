@@ -7,7 +7,8 @@ it. Fix: correct the key the message names; `acr-edge schema NAME` prints the sc
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import ConfigurationContext, Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ConfigurationContext, ManifestContext
 from acr_edge_cli.schema_check import check_manifest as manifest_errors
 from acr_edge_cli.schema_check import errors
 

@@ -5,7 +5,8 @@ schemaVersion to "1.1" (recommended since IoT Edge 1.0.10)."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "startup-order-needs-schema-1-1"
 SEVERITY = Severity.ERROR

@@ -6,7 +6,8 @@ should be maximum 4096 bytes`. Fix: shorten the value; for createOptions, split 
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import TWIN_VALUE_LIMIT, Finding, ManifestContext
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import TWIN_VALUE_LIMIT, ManifestContext
 
 NAME = "twin-value-too-large"
 SEVERITY = Severity.ERROR

@@ -6,7 +6,9 @@ not. Fix: use "1.1" for both unless you need a later edgeHub feature."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import AGENT, HUB, Finding, ManifestContext
+from acr_edge_cli.manifest_modules import AGENT, HUB
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 from acr_edge_cli.schema_check import AGENT_SCHEMA_VERSIONS, HUB_SCHEMA_VERSIONS
 
 NAME = "unknown-schema-version"

@@ -6,7 +6,9 @@ connected registry resolves it in its connection string)."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import Finding, ManifestContext, env_path
+from acr_edge_cli.manifest_modules import env_path
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "upstream-in-env"
 SEVERITY = Severity.ERROR

@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.rules.base import AGENT, Finding, ManifestContext
+from acr_edge_cli.manifest_modules import AGENT
+from acr_edge_cli.rules.base import Finding
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "upstream-missing-port"
 SEVERITY = Severity.ERROR

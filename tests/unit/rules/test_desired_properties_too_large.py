@@ -4,7 +4,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acr_edge_cli.rules.base import _hub_size
+from acr_edge_cli.rules.contexts import _hub_size
 from tests.unit.rules.helpers import manifest, manifest_findings
 
 
