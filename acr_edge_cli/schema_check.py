@@ -138,7 +138,7 @@ def _schema_version(twin: Any) -> Any:
     return None
 
 
-def check_manifest(content: Any) -> list[SchemaFinding]:
+def manifest_errors(content: Any) -> list[SchemaFinding]:
     """Schema findings for one manifest (the outer shape, then $edgeAgent and $edgeHub)."""
     findings = list(errors("deployment-manifest", content, ()))
     modules = content.get("modulesContent") if isinstance(content, dict) else None

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import ConfigurationContext, ManifestContext
-from acr_edge_cli.schema_check import check_manifest as manifest_errors
-from acr_edge_cli.schema_check import errors
+from acr_edge_cli.schema_check import errors, manifest_errors
 
 NAME = "schema"
 SEVERITY = Severity.ERROR

@@ -11,7 +11,7 @@ import pytest
 
 from acr_edge_cli import resources
 from acr_edge_cli.model import hierarchy_json_schema
-from acr_edge_cli.schema_check import check_manifest
+from acr_edge_cli.schema_check import manifest_errors
 from tests.conftest import EXAMPLES, GOLDEN, load_example
 
 
@@ -44,7 +44,7 @@ def _golden_manifest() -> dict[str, Any]:
 
 
 def test_generated_manifest_passes_the_manifest_schemas() -> None:
-    assert check_manifest(_golden_manifest()) == []
+    assert manifest_errors(_golden_manifest()) == []
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_schema_findings_are_located(
     agent = content["$edgeAgent"]["properties.desired"]
     hub = content["$edgeHub"]["properties.desired"]
     edit(agent, hub)
-    findings = check_manifest(manifest)
+    findings = manifest_errors(manifest)
     assert len(findings) == len(expected)
     for (path, message, _), (tail, fragment) in zip(findings, expected, strict=True):
         assert path[-len(tail) :] == tail
