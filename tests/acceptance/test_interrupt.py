@@ -53,11 +53,11 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.mark.parametrize(
-    ("how", "code"),
-    [("SIGINT to the process group", 130), ("SIGTERM to the command", 143)],
-)
-def test_a_stopped_generate_leaves_the_previous_output(tmp_path: Path, how: str, code: int) -> None:
+def _generate_over_an_earlier_output(
+    tmp_path: Path,
+) -> tuple[subprocess.Popen[str], Path, dict[str, bytes]]:
+    """A generate of a large fleet started into an OUT that an earlier run wrote: (the
+    process, OUT, OUT's files before)."""
     source = tmp_path / "fleet.yaml"
     source.write_text(hierarchy(DEVICES), encoding="utf-8")
     env = {**os.environ, "SYNC_PASSWORD": "stop-secret-Hq3", "NO_COLOR": "1"}
@@ -65,7 +65,6 @@ def test_a_stopped_generate_leaves_the_previous_output(tmp_path: Path, how: str,
     command = [sys.executable, "-m", "acr_edge_cli", "generate", str(EXAMPLES / "two-layer.yaml")]
     subprocess.run([*command, "-o", str(out)], env=env, check=True, capture_output=True)
     before = _tree(out)
-
     process = subprocess.Popen(
         [sys.executable, "-m", "acr_edge_cli", "generate", str(source), "-o", str(out)],
         env=env,
@@ -75,6 +74,15 @@ def test_a_stopped_generate_leaves_the_previous_output(tmp_path: Path, how: str,
         start_new_session=True,  # its own process group, as a terminal's foreground job
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    return process, out, before
+
+
+@pytest.mark.parametrize(
+    ("how", "code"),
+    [("SIGINT to the process group", 130), ("SIGTERM to the command", 143)],
+)
+def test_a_stopped_generate_leaves_the_previous_output(tmp_path: Path, how: str, code: int) -> None:
+    process, out, before = _generate_over_an_earlier_output(tmp_path)
     try:
         # Stop it once manifests are being written next to OUT, while the workers render.
         _wait_for(lambda: any(tmp_path.glob(".out.acr-edge-new-*/layer-2")), process)
@@ -95,21 +103,7 @@ def test_a_stopped_generate_leaves_the_previous_output(tmp_path: Path, how: str,
 
 
 def test_a_killed_worker_ends_generate_with_an_error_not_a_wait(tmp_path: Path) -> None:
-    source = tmp_path / "fleet.yaml"
-    source.write_text(hierarchy(DEVICES), encoding="utf-8")
-    env = {**os.environ, "SYNC_PASSWORD": "stop-secret-Hq3", "NO_COLOR": "1"}
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "acr_edge_cli", "generate", str(EXAMPLES / "two-layer.yaml")]
-    subprocess.run([*command, "-o", str(out)], env=env, check=True, capture_output=True)
-    before = _tree(out)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "acr_edge_cli", "generate", str(source), "-o", str(out)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process, out, before = _generate_over_an_earlier_output(tmp_path)
     try:
         _wait_for(lambda: len(_children_of(process.pid)) >= 2, process)
         os.kill(_children_of(process.pid)[0], signal.SIGKILL)  # as the OOM killer would
