@@ -131,10 +131,13 @@ def _load_checked(
     for relative, digest, places, where in listed:
         path = index.path(relative)
         try:
-            data = path.read_bytes()
+            data = index.read(relative)
         except OSError as error:
             message = f"{relative}: cannot read it ({error.strerror})"
             problems.append(index.document.diagnostic(where, message))
+            continue
+        except ValueError as error:
+            problems.append(index.document.diagnostic(where, str(error)))
             continue
         if digest is not None and hashlib.sha256(data).hexdigest() != digest:
             message = (

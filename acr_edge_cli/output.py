@@ -102,6 +102,15 @@ class OutputIndex:
     def path(self, relative: str) -> Path:
         return self.folder / relative
 
+    def read(self, relative: str) -> bytes:
+        """A listed file's bytes; ValueError when a symbolic link leads it out of the folder
+        (deploy must send only what generate wrote)."""
+        path = self.folder / relative
+        real = Path(os.path.realpath(path))
+        if Path(os.path.realpath(self.folder)) not in real.parents:
+            raise ValueError(f"{relative!r} leads out of the output folder")
+        return real.read_bytes()
+
 
 def _places(places: Sequence[tuple[str, Sequence[str]]]) -> list[dict[str, Any]]:
     return [{"pointer": pointer, "names": list(names)} for pointer, names in places]
@@ -153,24 +162,15 @@ class _Problems:
         self.found.append(self.document.diagnostic(path, message))
 
 
-def _inside(folder: Path, relative: object, problems: _Problems, where: JsonPath) -> str | None:
-    """`relative` when it names a file inside `folder` (no `..`, no absolute path, no
-    symbolic link leading out); else a problem."""
+def _inside(relative: object, problems: _Problems, where: JsonPath) -> str | None:
+    """`relative` when it names a path inside the folder (no `..`, no absolute path); else
+    a problem. Symbolic links are looked at when a file is read (OutputIndex.read)."""
     if not isinstance(relative, str) or not relative:
         problems.add(where, "not a relative path")
         return None
     parts = relative.split("/")
     if relative.startswith("/") or "\\" in relative or any(p in ("", ".", "..") for p in parts):
         problems.add(where, f"{relative!r} leaves the output folder")
-        return None
-    try:
-        real = (folder / relative).resolve()
-        root = folder.resolve()
-    except (OSError, RuntimeError):
-        problems.add(where, f"{relative!r} cannot be resolved")
-        return None
-    if root not in real.parents:
-        problems.add(where, f"{relative!r} leads out of the output folder")
         return None
     return relative
 
@@ -245,7 +245,7 @@ def read_index(folder: Path) -> OutputIndex | None:
             devices.append(IndexDevice(device_id, parent, entry.get("layer", 0), position,
                                        tags=tags))  # fmt: skip
             continue
-        manifest = _inside(folder, entry.get("manifest"), problems, (*where, "manifest"))
+        manifest = _inside(entry.get("manifest"), problems, (*where, "manifest"))
         digest = entry.get("sha256")
         if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
             problems.add((*where, "sha256"), "not a SHA-256 in hex")
@@ -265,7 +265,7 @@ def read_index(folder: Path) -> OutputIndex | None:
             if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
                 problems.add(where, "not an acr-edge configuration entry (id, file)")
                 continue
-            file = _inside(folder, entry.get("file"), problems, (*where, "file"))
+            file = _inside(entry.get("file"), problems, (*where, "file"))
             digest = entry.get("sha256")
             if digest is not None and not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
                 problems.add((*where, "sha256"), "not a SHA-256 in hex")
@@ -298,22 +298,28 @@ def written_by_us(folder: Path) -> OutputIndex | None:
 
 
 def _foreign_entries(folder: Path, index: OutputIndex) -> list[str]:
-    """What is in `folder` that the index does not account for."""
+    """What is in `folder` that the index does not account for (a symbolic link never is).
+
+    One scandir per folder, whose entries know their type: a 10,000-device folder is
+    20,000 entries, and a stat of each cost seconds."""
     files = set(index.files())
     folders = {"/".join(f.split("/")[:i]) for f in files for i in range(1, f.count("/") + 1)}
     foreign = []
-    for root, dirs, names in os.walk(folder):
-        relative_root = os.path.relpath(root, folder)
-        prefix = "" if relative_root == "." else relative_root.replace(os.sep, "/") + "/"
-        for name in sorted(names):
-            entry = prefix + name
-            if entry not in files or (Path(root) / name).is_symlink():
-                foreign.append(entry)
-        for name in sorted(dirs):
-            entry = prefix + name
-            if entry not in folders or (Path(root) / name).is_symlink():
-                foreign.append(entry + "/")
-        dirs[:] = [d for d in sorted(dirs) if (prefix + d) in folders]
+    pending = [(str(folder), "")]
+    while pending:
+        root, prefix = pending.pop()
+        with os.scandir(root) as entries:
+            for entry in entries:
+                name = prefix + entry.name
+                if entry.is_symlink():
+                    foreign.append(name)
+                elif entry.is_dir():
+                    if name in folders:
+                        pending.append((entry.path, name + "/"))
+                    else:
+                        foreign.append(name + "/")
+                elif name not in files:
+                    foreign.append(name)
     return sorted(foreign)
 
 
