@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -72,8 +73,11 @@ def _work_in_worker(bounds: tuple[int, int]) -> list[Any]:
     return work(job, *bounds)
 
 
-def _results(futures: list[Future[list[_Item]]]) -> Iterator[list[_Item]]:
-    for future in futures:
+def _results(futures: deque[Future[list[_Item]]]) -> Iterator[list[_Item]]:
+    """Each chunk's results in order. A future holds its result for as long as it is kept:
+    each is let go once read, or a fleet's manifests would all stay in memory."""
+    while futures:
+        future = futures.popleft()
         try:
             yield future.result()
         except BrokenProcessPool:
@@ -117,7 +121,7 @@ def in_chunks(
     )
     try:
         # the workers fork at the first submit (all of them, with the fork context)
-        futures = [executor.submit(_work_in_worker, chunk) for chunk in chunks]
+        futures = deque(executor.submit(_work_in_worker, chunk) for chunk in chunks)
     finally:
         _forked_work = None
         gc.unfreeze()
