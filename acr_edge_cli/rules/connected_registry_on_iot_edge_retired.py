@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import HierarchyContext, ManifestContext, OutputContext
+from acr_edge_cli.rules.contexts import FleetDevice, ManifestContext
 
 NAME = "connected-registry-on-iot-edge-retired"
 SEVERITY = Severity.INFO
@@ -24,17 +24,8 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
         yield Finding(entry.path, MESSAGE)
 
 
-def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    """Once per file, at the first registry."""
-    first = next((d for d in context.plan.devices if d.registry is not None), None)
-    if first is not None:
-        yield Finding((*first.source, "connected_registry"), MESSAGE)
-
-
-def check_output(context: OutputContext) -> Iterator[Finding]:
-    """A generated folder is one fleet: once, as for its hierarchy, at the first registry."""
-    for device in context.devices:
-        entry = next((m for m in device.manifest.user_modules() if m.is_connected_registry), None)
-        if entry is not None:
-            yield Finding(entry.path, MESSAGE, document=device.manifest.document)
-            return
+def check_fleet(fleet: list[FleetDevice]) -> Iterator[Finding]:
+    """A hierarchy or a generated folder is one fleet: once, at its first registry."""
+    place = next((d.registry_at for d in fleet if d.registry_at is not None), None)
+    if place is not None:
+        yield Finding(place.path, MESSAGE, document=place.document)

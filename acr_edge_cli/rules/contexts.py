@@ -187,6 +187,10 @@ class HierarchyContext:
     document: SourceDocument
     plan: HierarchyPlan
 
+    @cached_property
+    def fleet(self) -> list[FleetDevice]:
+        return hierarchy_fleet(self)
+
 
 def registry_setting_path(plan: DevicePlan, *keys: str) -> JsonPath:
     """Where a connected registry setting was written: on the device, or in `defaults`."""
@@ -270,6 +274,10 @@ class OutputContext:
     def children_of(self, device: OutputDevice) -> list[OutputDevice]:
         return self._children.get(device.id, [])
 
+    @cached_property
+    def fleet(self) -> list[FleetDevice]:
+        return output_fleet(self)
+
     # Indexed once: a scan per device made checking a 10,000-device folder quadratic.
 
     @cached_property
@@ -286,3 +294,121 @@ class OutputContext:
             if device.parent is not None:
                 children.setdefault(device.parent, []).append(device)
         return children
+
+
+# --- the fleet: devices as the rules across devices see them --------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value was written: a path in the checked document, or in `document`."""
+
+    path: JsonPath
+    document: SourceDocument | None = None
+    on_key: bool = False
+
+
+@dataclass(frozen=True)
+class FleetDevice:
+    """One device, read off a hierarchy file or a generated folder alike, so that a rule
+    across devices is written once (check_fleet) and runs on both."""
+
+    id: str
+    parent: str | None
+    layer: int
+    children: int
+    where: str  # the device's place, as a person reads it: devices.0.children.1
+    at: Place  # its id
+    layer_at: Place
+    proxy_at: Place  # where its API proxy is, or would be
+    proxy_name: str | None = None
+    proxy_name_at: Place | None = None
+    proxy_port: str | None = None
+    proxy_port_at: Place | None = None
+    registry_at: Place | None = None  # its connected registry
+    registry_name: str | None = None
+    registry_name_at: Place | None = None
+    #: images pulled through `$upstream:<port>`, as written in a manifest (a hierarchy has
+    #: none: generate writes them with the parent's port)
+    upstream_images: tuple[tuple[str, str, Place], ...] = ()  # (module, image, place)
+
+
+def _dotted(path: JsonPath) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def hierarchy_fleet(context: HierarchyContext) -> list[FleetDevice]:
+    fleet = []
+    for plan in context.plan.devices:
+        proxy, registry = plan.proxy, plan.registry
+        fleet.append(
+            FleetDevice(
+                id=plan.id,
+                parent=plan.parent.id if plan.parent else None,
+                layer=plan.layer,
+                children=len(plan.device.children),
+                where=_dotted(plan.source),
+                at=Place((*plan.source, "id")),
+                layer_at=Place((*plan.source, "id")),
+                proxy_at=Place((*plan.source, "api_proxy")),
+                proxy_name=proxy.module_name if proxy else None,
+                proxy_name_at=Place(proxy_setting_path(plan, "module_name")) if proxy else None,
+                proxy_port=str(proxy.port) if proxy else None,
+                proxy_port_at=Place(proxy_setting_path(plan, "port")) if proxy else None,
+                registry_at=Place((*plan.source, "connected_registry")) if registry else None,
+                registry_name=registry.name if registry else None,
+                registry_name_at=(
+                    Place((*plan.source, "connected_registry", "name")) if registry else None
+                ),
+            )
+        )
+    return fleet
+
+
+def output_fleet(context: OutputContext) -> list[FleetDevice]:
+    from acr_edge_cli.connection_strings import VARIABLE, parse_connection_string
+    from acr_edge_cli.manifest_modules import AGENT, env_path
+
+    fleet = []
+    for device in context.devices:
+        document = device.manifest.document
+        proxy = device.api_proxy()
+        modules = device.manifest.user_modules()
+        registry = next((m for m in modules if m.is_connected_registry), None)
+        settings = registry.env().get(VARIABLE) if registry else None
+        name = (
+            parse_connection_string(settings).get("ConnectedRegistryName")
+            if isinstance(settings, str)
+            else None
+        )
+        fleet.append(
+            FleetDevice(
+                id=device.id,
+                parent=device.parent,
+                layer=device.layer,
+                children=len(context.children_of(device)),
+                where=_dotted(device.index_path),
+                at=Place((*device.index_path, "id")),
+                layer_at=Place((*device.index_path, "layer")),
+                proxy_at=Place((*AGENT, "modules"), document),
+                proxy_name=proxy.name if proxy else None,
+                proxy_name_at=Place(proxy.path, document, on_key=True) if proxy else None,
+                proxy_port=device.proxy_port(),
+                proxy_port_at=(
+                    Place((*proxy.path, "env", "NGINX_DEFAULT_PORT", "value"), document)
+                    if proxy
+                    else None
+                ),
+                registry_at=Place(registry.path, document) if registry else None,
+                registry_name=name or None,
+                registry_name_at=(
+                    Place(env_path(registry, VARIABLE), document) if registry and name else None
+                ),
+                upstream_images=tuple(
+                    (m.name, m.image, Place((*m.path, "settings", "image"), document))
+                    for m in device.manifest.all_modules()
+                    if m.image and m.image.startswith("$upstream:")
+                ),
+            )
+        )
+    return fleet

@@ -7,41 +7,33 @@ id the device was registered with in IoT Hub), not only a different case."""
 
 from collections.abc import Iterator
 
-from acr_edge_cli.diagnostics import JsonPath, Severity
+from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
+from acr_edge_cli.rules.contexts import FleetDevice, Place
 
 NAME = "device-id-duplicate"
 SEVERITY = Severity.ERROR
 SUMMARY = "two devices share an id"
 
 
-def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    first_seen: dict[str, tuple[str, JsonPath]] = {}
-    folded: dict[tuple[int, str], tuple[str, JsonPath]] = {}
-    for plan in context.plan.devices:
-        first = first_seen.get(plan.id)
+def check_fleet(fleet: list[FleetDevice]) -> Iterator[Finding]:
+    first_seen: dict[str, FleetDevice] = {}
+    folded: dict[tuple[int, str], FleetDevice] = {}
+    for device in fleet:
+        first = first_seen.get(device.id)
         if first is not None:
-            where = ".".join(str(part) for part in first[1])
-            yield Finding(
-                (*plan.source, "id"), f"device id {plan.id!r} is used twice (first at {where})"
-            )
+            yield _at(device.at, f"device id {device.id!r} is used twice (first at {first.where})")
             continue
-        first_seen[plan.id] = (plan.id, plan.source)
-        same_folder = folded.setdefault((plan.layer, plan.id.casefold()), (plan.id, plan.source))
-        if same_folder[0] != plan.id:
-            where = ".".join(str(part) for part in same_folder[1])
-            yield Finding(
-                (*plan.source, "id"),
-                f"device id {plan.id!r} differs from {same_folder[0]!r} (at {where}) only in "
-                f"case: their folders in layer-{plan.layer}/ are one on case-insensitive file "
-                "systems",
+        first_seen[device.id] = device
+        same_folder = folded.setdefault((device.layer, device.id.casefold()), device)
+        if same_folder.id != device.id:
+            yield _at(
+                device.at,
+                f"device id {device.id!r} differs from {same_folder.id!r} (at "
+                f"{same_folder.where}) only in case: their folders in layer-{device.layer}/ "
+                "are one on case-insensitive file systems",
             )
 
 
-def check_output(context: OutputContext) -> Iterator[Finding]:
-    seen: set[str] = set()
-    for device in context.devices:
-        if device.id in seen:
-            yield Finding((*device.index_path, "id"), f"device id {device.id!r} is listed twice")
-        seen.add(device.id)
+def _at(place: Place, message: str) -> Finding:
+    return Finding(place.path, message, on_key=place.on_key, document=place.document)

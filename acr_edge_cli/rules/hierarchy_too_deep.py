@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
+from acr_edge_cli.rules.contexts import FleetDevice
 
 NAME = "hierarchy-too-deep"
 SEVERITY = Severity.ERROR
@@ -14,21 +14,11 @@ SUMMARY = "more than 5 layers below a top-layer device"
 MAX_LAYERS_BELOW_TOP = 5
 
 
-def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    for plan in context.plan.devices:
-        if plan.layer > MAX_LAYERS_BELOW_TOP:
-            yield Finding(
-                (*plan.source, "id"),
-                f"device {plan.id!r} is {plan.layer} layers below the top; "
-                f"IoT Edge allows at most {MAX_LAYERS_BELOW_TOP}",
-            )
-
-
-def check_output(context: OutputContext) -> Iterator[Finding]:
-    for device in context.devices:
+def check_fleet(fleet: list[FleetDevice]) -> Iterator[Finding]:
+    for device in fleet:
         if device.layer > MAX_LAYERS_BELOW_TOP:
             yield Finding(
-                (*device.index_path, "layer"),
+                device.layer_at.path,
                 f"device {device.id!r} is {device.layer} layers below the top; "
                 f"IoT Edge allows at most {MAX_LAYERS_BELOW_TOP}",
             )

@@ -6,30 +6,22 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext
+from acr_edge_cli.rules.contexts import FleetDevice, Place
 
 NAME = "parent-without-proxy"
 SEVERITY = Severity.ERROR
 SUMMARY = "a device with children runs no API proxy"
 
 
-def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    for plan in context.plan.devices:
-        if plan.device.children and plan.proxy is None:
-            yield Finding(
-                (*plan.source, "api_proxy"),
-                f"device {plan.id!r} has {len(plan.device.children)} child device(s) "
-                "but no API proxy to serve them",
-            )
-
-
-def check_output(context: OutputContext) -> Iterator[Finding]:
-    for device in context.devices:
-        children = context.children_of(device)
-        if children and device.api_proxy() is None:
-            yield Finding(
-                ("modulesContent", "$edgeAgent", "properties.desired", "modules"),
-                f"device {device.id!r} has {len(children)} child device(s) but no API proxy "
+def check_fleet(fleet: list[FleetDevice]) -> Iterator[Finding]:
+    for device in fleet:
+        if device.children and device.proxy_name is None:
+            yield _at(
+                device.proxy_at,
+                f"device {device.id!r} has {device.children} child device(s) but no API proxy "
                 "to serve them",
-                document=device.manifest.document,
             )
+
+
+def _at(place: Place, message: str) -> Finding:
+    return Finding(place.path, message, on_key=place.on_key, document=place.document)

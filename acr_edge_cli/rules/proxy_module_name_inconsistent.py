@@ -7,37 +7,27 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext, proxy_setting_path
+from acr_edge_cli.rules.contexts import FleetDevice, Place
 
 NAME = "proxy-module-name-inconsistent"
 SEVERITY = Severity.WARNING
 SUMMARY = "the API proxy module name differs between layers (TLS names won't match)"
 
 
-def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    for plan in context.plan.devices:
-        parent = plan.parent
-        if plan.proxy is None or parent is None or parent.proxy is None:
+def check_fleet(fleet: list[FleetDevice]) -> Iterator[Finding]:
+    by_id = {device.id: device for device in reversed(fleet)}  # the first of an id wins
+    for device in fleet:
+        parent = by_id.get(device.parent) if device.parent else None
+        if parent is None or parent.proxy_name is None or device.proxy_name is None:
             continue
-        if plan.proxy.module_name.lower() != parent.proxy.module_name.lower():
-            yield Finding(
-                proxy_setting_path(plan, "module_name"),
-                f"API proxy module is {plan.proxy.module_name!r} on {plan.id!r} but "
-                f"{parent.proxy.module_name!r} on its parent {parent.id!r}",
+        assert device.proxy_name_at is not None
+        if device.proxy_name.lower() != parent.proxy_name.lower():
+            yield _at(
+                device.proxy_name_at,
+                f"API proxy module is {device.proxy_name!r} on {device.id!r} but "
+                f"{parent.proxy_name!r} on its parent {parent.id!r}",
             )
 
 
-def check_output(context: OutputContext) -> Iterator[Finding]:
-    for device in context.devices:
-        parent = context.by_id(device.parent)
-        proxy, parent_proxy = device.api_proxy(), parent.api_proxy() if parent else None
-        if proxy is None or parent_proxy is None or parent is None:
-            continue
-        if proxy.name.lower() != parent_proxy.name.lower():
-            yield Finding(
-                proxy.path,
-                f"API proxy module is {proxy.name!r} on {device.id!r} but {parent_proxy.name!r} "
-                f"on its parent {parent.id!r}",
-                on_key=True,
-                document=device.manifest.document,
-            )
+def _at(place: Place, message: str) -> Finding:
+    return Finding(place.path, message, on_key=place.on_key, document=place.document)

@@ -7,46 +7,35 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import HierarchyContext, OutputContext, proxy_setting_path
+from acr_edge_cli.rules.contexts import FleetDevice, Place
 
 NAME = "proxy-port-inconsistent"
 SEVERITY = Severity.ERROR
 SUMMARY = "a child's API proxy port (and `$upstream:<port>`) differs from its parent's"
 
 
-def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
-    for plan in context.plan.devices:
-        parent = plan.parent
-        if plan.proxy is None or parent is None or parent.proxy is None:
+def check_fleet(fleet: list[FleetDevice]) -> Iterator[Finding]:
+    by_id = {device.id: device for device in reversed(fleet)}  # the first of an id wins
+    for device in fleet:
+        parent = by_id.get(device.parent) if device.parent else None
+        if parent is None or parent.proxy_port is None:
             continue
-        if plan.proxy.port != parent.proxy.port:
-            yield Finding(
-                proxy_setting_path(plan, "port"),
-                f"API proxy of {plan.id!r} listens on {plan.proxy.port}, its parent "
-                f"{parent.id!r} on {parent.proxy.port}; the proxy calls its parent on its own port",
+        if device.proxy_port is not None and device.proxy_port != parent.proxy_port:
+            assert device.proxy_port_at is not None
+            yield _at(
+                device.proxy_port_at,
+                f"API proxy of {device.id!r} listens on {device.proxy_port}, its parent "
+                f"{parent.id!r} on {parent.proxy_port}; the proxy calls its parent on its own "
+                "port",
             )
-
-
-def check_output(context: OutputContext) -> Iterator[Finding]:
-    for device in context.devices:
-        parent = context.by_id(device.parent)
-        parent_port = parent.proxy_port() if parent is not None else None
-        if parent is None or parent_port is None:
-            continue
-        proxy = device.api_proxy()
-        if proxy is not None and device.proxy_port() != parent_port:
-            yield Finding(
-                (*proxy.path, "env", "NGINX_DEFAULT_PORT", "value"),
-                f"API proxy of {device.id!r} listens on {device.proxy_port()}, its parent "
-                f"{parent.id!r} on {parent_port}",
-                document=device.manifest.document,
-            )
-        for entry in device.manifest.all_modules():
-            image = entry.image or ""
-            if image.startswith("$upstream:") and not image.startswith(f"$upstream:{parent_port}/"):
-                yield Finding(
-                    (*entry.path, "settings", "image"),
-                    f"{entry.name}: {image!r} is pulled through another port than the parent "
-                    f"{parent.id!r} serves ({parent_port})",
-                    document=device.manifest.document,
+        for module, image, place in device.upstream_images:
+            if not image.startswith(f"$upstream:{parent.proxy_port}/"):
+                yield _at(
+                    place,
+                    f"{module}: {image!r} is pulled through another port than the parent "
+                    f"{parent.id!r} serves ({parent.proxy_port})",
                 )
+
+
+def _at(place: Place, message: str) -> Finding:
+    return Finding(place.path, message, on_key=place.on_key, document=place.document)
