@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import math
 import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -321,6 +323,22 @@ def validate(
     raise typer.Exit(selection.exit_code(diagnostics))
 
 
+ConnectionStringEnvOption = Annotated[
+    str,
+    typer.Option(
+        "--connection-string-env",
+        metavar="NAME",
+        help="Environment variable holding the IoT Hub connection string.",
+    ),
+]
+HubOption = Annotated[
+    str | None,
+    typer.Option(
+        "--hub", metavar="HOST", help="Sign in with Microsoft Entra ID to this IoT Hub host."
+    ),
+]
+
+
 @app.command()
 def deploy(
     out: Annotated[Path, typer.Argument(help="A folder written by `acr-edge generate`.")],
@@ -345,28 +363,23 @@ def deploy(
         bool, typer.Option("--force", help="Apply devices whose twins already match too.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before applying.")] = False,
-    connection_string_env: Annotated[
-        str,
-        typer.Option(
-            "--connection-string-env",
-            metavar="NAME",
-            help="Environment variable holding the IoT Hub connection string.",
-        ),
-    ] = "IOTHUB_CONNECTION_STRING",
-    hub: Annotated[
-        str | None,
-        typer.Option(
-            "--hub", metavar="HOST", help="Sign in with Microsoft Entra ID to this IoT Hub host."
-        ),
-    ] = None,
+    connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
+    hub: HubOption = None,
     timeout: Annotated[
         str,
         typer.Option(
             "--timeout",
             metavar="DURATION",
-            help="Give up on devices not done after this long: seconds, or 90s, 10m, 1h.",
+            help="Give up on devices not done after this long: seconds, or 90s, 10m, 1h "
+            "(with --wait: deploy and the wait together).",
         ),
     ] = "30m",
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Then wait until every device runs it (acr-edge status --wait)."
+        ),
+    ] = False,
 ) -> None:
     """Apply a generated folder through the IoT Hub service SDK, parents first.
 
@@ -385,6 +398,8 @@ def deploy(
         if not math.isfinite(rate) or rate <= 0:
             raise UsageError(f"--rate {rate}: give a number of calls a second above 0")
         seconds = _duration("--timeout", timeout)
+        if wait and dry_run:
+            raise UsageError("--wait waits for what deploy applies; a --dry-run applies nothing")
         at_scale = deployment.load_configurations(out, os.environ)
         if at_scale is not None and device:
             raise UsageError(
@@ -394,8 +409,7 @@ def deploy(
         targets = (
             at_scale.devices if at_scale else deployment.load_targets(out, os.environ, device or [])
         )
-        connection_string = None if hub else os.environ.get(connection_string_env)
-        if hub is None and not connection_string:
+        if hub is None and not os.environ.get(connection_string_env):
             raise UsageError(
                 f"set the IoT Hub connection string in {connection_string_env}, or sign in "
                 "with --hub HOST"
@@ -406,15 +420,8 @@ def deploy(
                 f"deploy applies {len(targets)} device manifests to IoT Hub and cannot ask "
                 "first (no terminal); pass --yes to apply, or --dry-run to see the plan"
             )
-        from acr_edge_cli.calls import Deadline
-        from acr_edge_cli.iothub import HubClient
-
-        client = HubClient(
-            connection_string=connection_string,
-            hub_host=hub,
-            rate=rate,
-            deadline=Deadline(seconds),
-        )
+        started = time.monotonic()
+        client = _hub_client(connection_string_env, hub, rate, seconds)
         console = reporting.make_console(stderr=fmt == "json")
         layers: dict[int, int] = {}
         for target in targets:
@@ -462,8 +469,24 @@ def deploy(
                 raise typer.Exit(0)
             typer.confirm(f"Apply {pending} changes to IoT Hub?", abort=True)
         result = run(plan_only=dry_run)
-    _print_deploy(fmt, result)
-    raise typer.Exit(1 if result.failed else 0)
+        waited = None
+        if wait and not result.failed:
+            from acr_edge_cli import status as statuses
+            from acr_edge_cli.output import read_index
+
+            index = read_index(out)
+            assert index is not None  # deploy read it
+            left = max(0.0, seconds - (time.monotonic() - started))
+            waited = statuses.wait_for_status(index, client, left)
+    if fmt == "json" and waited is not None:
+        deployed = json.loads(reporting.deploy_json(result))
+        typer.echo(json.dumps({**deployed, "status": json.loads(reporting.status_json(waited))},
+                              indent=2, ensure_ascii=False))  # fmt: skip
+    else:
+        _print_deploy(fmt, result)
+        if waited is not None:
+            reporting.print_status(reporting.make_console(), waited, client.host)
+    raise typer.Exit(1 if result.failed or (waited is not None and not waited.ok) else 0)
 
 
 def _print_deploy(fmt: str, result: Any) -> None:
@@ -473,6 +496,79 @@ def _print_deploy(fmt: str, result: Any) -> None:
         typer.echo(reporting.deploy_json(result))
     else:
         reporting.print_deploy_result(reporting.make_console(), result)
+
+
+def _hub_client(connection_string_env: str, hub: str | None, rate: float, seconds: float) -> Any:
+    """The IoT Hub client for deploy and status, from the options (secrets never on the
+    command line)."""
+    from acr_edge_cli.calls import Deadline
+    from acr_edge_cli.iothub import HubClient
+
+    if not math.isfinite(rate) or rate <= 0:
+        raise UsageError(f"--rate {rate}: give a number of calls a second above 0")
+    connection_string = None if hub else os.environ.get(connection_string_env)
+    if hub is None and not connection_string:
+        raise UsageError(
+            f"set the IoT Hub connection string in {connection_string_env}, or sign in "
+            "with --hub HOST"
+        )
+    return HubClient(
+        connection_string=connection_string, hub_host=hub, rate=rate, deadline=Deadline(seconds)
+    )
+
+
+@app.command()
+def status(
+    out: Annotated[Path, typer.Argument(help="A folder written by `acr-edge generate`.")],
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Look again until everything has converged.")
+    ] = False,
+    timeout: Annotated[
+        str,
+        typer.Option(
+            "--timeout",
+            metavar="DURATION",
+            help="With --wait: give up after this long (seconds, or 90s, 10m, 1h).",
+        ),
+    ] = "10m",
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Report format.")
+    ] = TextOrJson.text,
+    rate: Annotated[
+        float, typer.Option("--rate", help="At most this many IoT Hub calls a second.")
+    ] = 200.0,
+    connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
+    hub: HubOption = None,
+) -> None:
+    """Whether every device runs what deploy applied: edgeAgent's applied version and each
+    module's state, parents first; exit 0 converged, 1 not, 3 unreachable.
+
+    Examples:
+
+        acr-edge status out
+
+        acr-edge status out --wait --timeout 10m --format json
+    """
+    from acr_edge_cli import reporting
+    from acr_edge_cli import status as statuses
+    from acr_edge_cli.output import read_index
+
+    fmt = output_format.value
+    with _reported_errors(fmt):
+        seconds = _duration("--timeout", timeout)
+        index = read_index(out) if out.is_dir() else None
+        if index is None:
+            raise UsageError(f"{out}: not a folder written by acr-edge generate")
+        client = _hub_client(connection_string_env, hub, rate, seconds if wait else 3600)
+        if wait:
+            result = statuses.wait_for_status(index, client, seconds)
+        else:
+            result = statuses.read_status(index, client)
+    if fmt == "json":
+        typer.echo(reporting.status_json(result))
+    else:
+        reporting.print_status(reporting.make_console(), result, client.host)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 class GraphFormat(str, Enum):

@@ -169,6 +169,20 @@ class HubClient:
         desired = (twin.properties.desired or {}) if twin.properties else {}
         return {k: v for k, v in desired.items() if not k.startswith("$")}, attempts
 
+    def agent_state(self, device_id: str) -> dict[str, Any] | None:
+        """What `$edgeAgent` holds: the desired `$version` and the reported properties the
+        edge runtime writes (None when the device has no such twin)."""
+        try:
+            twin, _ = self.call(lambda: self.registry.get_module_twin(device_id, "$edgeAgent"))
+        except CallError as error:
+            if error.status == 404:
+                return None
+            raise
+        properties = twin.properties
+        desired = (properties.desired or {}) if properties else {}
+        reported = (properties.reported or {}) if properties else {}
+        return {"desired_version": desired.get("$version"), "reported": dict(reported)}
+
     def tags(self, device_id: str) -> dict[str, Any]:
         twin, _ = self.call(lambda: self.registry.get_twin(device_id))
         return dict(twin.tags or {})
@@ -188,6 +202,9 @@ class HubClient:
                 "priority": c.priority,
                 "targetCondition": c.target_condition,
                 "metrics": dict((c.metrics.queries if c.metrics else None) or {}),
+                "systemMetrics": dict(
+                    (c.system_metrics.results if c.system_metrics else None) or {}
+                ),
             }
             for c in found
         ]

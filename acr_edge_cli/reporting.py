@@ -369,3 +369,63 @@ def rules_markdown(rules: Sequence[Any]) -> str:
             lines.append(rule.explanation)
             lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def status_json(result: Any) -> str:
+    return json.dumps(
+        {
+            "version": 1,
+            "converged": result.ok,
+            "devices": [d.to_json() for d in result.devices],
+            "deployments": [d.to_json() for d in result.deployments],
+            "summary": {
+                "devices": len(result.devices),
+                "converged": sum(1 for d in result.devices if d.ok)
+                + sum(1 for d in result.deployments if d.ok),
+                "not_converged": sum(1 for d in result.devices if not d.ok)
+                + sum(1 for d in result.deployments if not d.ok),
+                "waited_s": round(result.waited, 1),
+            },
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def print_status(console: Console, result: Any, hub: str) -> None:
+    """The devices as a tree (each with what is wrong), or the automatic deployments."""
+    from rich.tree import Tree
+
+    def mark(ok: bool) -> Text:
+        return Text("ok  " if ok else "NOT ", style="green" if ok else "bold red")
+
+    if result.deployments:
+        for deployment in result.deployments:
+            line = mark(deployment.ok)
+            line.append(deployment.id, style="bold")
+            line.append(
+                f"  targeted {deployment.targeted}, applied {deployment.applied}, "
+                f"succeeded {deployment.succeeded}, failed {deployment.failed}"
+                if deployment.deployed
+                else "  not in IoT Hub: deploy it first"
+            )
+            console.print(line)
+    root = Tree(Text(hub, style="bold"))
+    branches: dict[str, Any] = {}
+    for device in result.devices:
+        parent = branches.get(device.parent or "", root)
+        label = mark(device.ok)
+        label.append(device.id, style="bold")
+        label.append(f"  layer {device.layer}", style="dim")
+        if device.ok:
+            label.append(f"  version {device.applied_version}", style="dim")
+        branch = parent.add(label)
+        for reason in device.reasons:
+            branch.add(Text(reason, style="yellow"))
+        branches[device.id] = branch
+    if result.devices:
+        console.print(root)
+    total = len(result.devices) + len(result.deployments)
+    good = sum(1 for d in [*result.devices, *result.deployments] if d.ok)
+    waited = f" after {result.waited:.0f} s" if result.waited else ""
+    console.print(f"{good} of {total} converged{waited}")

@@ -159,6 +159,50 @@ class Hub:
             "properties": {"desired": {"$version": 1}, "reported": {"$version": 1}},
         }
 
+    def report_as_runtime(
+        self,
+        device_id: str,
+        *,
+        applied: bool = True,
+        code: int = 200,
+        description: str = "",
+        modules: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Write `$edgeAgent`'s reported properties as the edge runtime does after it read
+        its desired properties (the module twin docs' shapes): the version it applied (the
+        desired one, or the one before when `applied` is False), its status, and each
+        module's state; every module in the desired properties runs unless `modules` says
+        otherwise."""
+        with self.lock:
+            twin = self.module_twins[(device_id, "$edgeAgent")]
+            desired = twin["properties"]["desired"]
+            version = desired["$version"] if applied else desired["$version"] - 1
+            started = "2026-12-02T10:00:00Z"
+            running = {"runtimeStatus": "running", "lastStartTimeUtc": started}
+            reported: dict[str, Any] = {
+                "schemaVersion": "1.1",
+                "lastDesiredVersion": version,
+                "lastDesiredStatus": {"code": code, "description": description},
+                "runtime": {"platform": {"os": "linux", "architecture": "x86_64"}},
+                "systemModules": {
+                    name: {**running, **(modules or {}).get(name, {})}
+                    for name in desired.get("systemModules", {})
+                },
+                "modules": {
+                    name: {**running, "exitCode": 0, "restartCount": 0,
+                           **(modules or {}).get(name, {})}
+                    for name in desired.get("modules", {})
+                },
+                "$version": twin["properties"]["reported"].get("$version", 1) + 1,
+            }  # fmt: skip
+            twin["properties"]["reported"] = reported
+
+    def set_system_metrics(self, config_id: str, **counts: int) -> None:
+        """What IoT Hub computes for an automatic deployment (targetedCount, appliedCount,
+        reportedSuccessfulCount, reportedFailedCount)."""
+        with self.lock:
+            self.configurations[config_id]["systemMetrics"]["results"] = dict(counts)
+
     def desired(self, device_id: str, module: str) -> dict[str, Any] | None:
         twin = self.module_twins.get((device_id, module))
         if twin is None:
