@@ -274,6 +274,15 @@ def validate(
             "(needs nginx and openssl; skipped with a note otherwise).",
         ),
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help="Write the json, sarif or github report to FILE instead of standard output "
+            "(for CI steps that run no shell).",
+        ),
+    ] = None,
 ) -> None:
     """Check hierarchy files and manifests offline: JSON Schemas and every rule.
 
@@ -287,6 +296,8 @@ def validate(
 
     fmt = output_format.value
     with _reported_errors(fmt), _no_cycle_collection():
+        if report is not None and fmt == "text":
+            raise UsageError("--report writes a json, sarif or github report: add --format")
         selection = _rule_selection(disable, strict)
         result = validate_paths(
             paths,
@@ -309,13 +320,23 @@ def validate(
 
     diagnostics = result.diagnostics
     files = len(result.files)
+    text = None
     if fmt == "json":
-        typer.echo(reporting.json_report(diagnostics, files))
+        text = reporting.json_report(diagnostics, files)
     elif fmt == "sarif":
-        typer.echo(reporting.sarif_report(diagnostics, rules.ALL_RULES))
+        text = reporting.sarif_report(diagnostics, rules.ALL_RULES)
     elif fmt == "github":
-        if diagnostics:
-            typer.echo(reporting.github_report(diagnostics))
+        text = reporting.github_report(diagnostics) if diagnostics else ""
+    if text is not None and report is not None:
+        with _reported_errors():
+            try:
+                report.write_text(text + "\n" if text else "", encoding="utf-8")
+            except OSError as error:
+                raise UsageError(f"cannot write {report}: {error.strerror}") from None
+        typer.echo(f"{reporting.summary_line(diagnostics, files)}; report in {report}", err=True)
+    elif text is not None:
+        if text:
+            typer.echo(text)
     else:
         console = reporting.make_console()
         reporting.print_diagnostics(console, diagnostics, _explain)

@@ -470,3 +470,18 @@ def test_github_annotations_cannot_be_injected_through_file_names(
     assert all(line.startswith("::error file=") for line in lines)
     assert "%0A%3A%3Aerror file=x%3A%3Ainjected.json" in lines[0] + lines[1]
     assert "%0D%0A%3A%3Awarning%3A%3Ainjected.yaml" in lines[0] + lines[1]
+
+
+def test_validate_report_writes_the_report_to_a_file(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    """For CI steps that run no shell (the GitHub action, the Azure Pipelines template)."""
+    report = tmp_path / "acr-edge.sarif"
+    result = cli("validate", EXAMPLES / "two-layer.yaml", "--format", "sarif", "--report", report)
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == f"0 errors, 2 warnings, 1 info in 1 file; report in {report}\n"
+    assert json.loads(report.read_text())["version"] == "2.1.0"
+    plain = cli("validate", EXAMPLES / "two-layer.yaml", "--report", report)
+    assert plain.exit_code == 2
+    assert plain.stderr == "error: --report writes a json, sarif or github report: add --format\n"
