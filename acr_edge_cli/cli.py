@@ -147,15 +147,21 @@ DisableOption = Annotated[
     list[str] | None,
     typer.Option("--disable", metavar="RULE", help="Do not run RULE (repeatable)."),
 ]
-StrictOption = Annotated[
+GenerateStrictOption = Annotated[
     bool,
-    typer.Option("--strict", help="Warnings fail too (exit 1) and, for generate, block writing."),
+    typer.Option("--strict", help="Warnings block writing too (exit 1), not only errors."),
+]
+ValidateStrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Warnings fail the run too (exit 1), not only errors."),
 ]
 
 
 @app.command()
 def generate(
-    hierarchy: Annotated[Path, typer.Argument(help="The hierarchy file (YAML or JSON).")],
+    hierarchy: Annotated[
+        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
+    ],
     out: Annotated[
         Path, typer.Option("-o", "--out", help="Output folder (replaced atomically).")
     ] = Path("out"),
@@ -168,7 +174,7 @@ def generate(
     output_format: Annotated[
         TextOrJson, typer.Option("--format", help="Report format.")
     ] = TextOrJson.text,
-    strict: StrictOption = False,
+    strict: GenerateStrictOption = False,
     templates: Annotated[
         Path | None,
         typer.Option(
@@ -259,12 +265,14 @@ def generate(
 def validate(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Hierarchy files, deployment manifests (*.json) or folders."),
+        typer.Argument(
+            metavar="PATH...", help="Hierarchy files, deployment manifests (*.json) or folders."
+        ),
     ],
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="Report format.")
     ] = ReportFormat.text,
-    strict: StrictOption = False,
+    strict: ValidateStrictOption = False,
     disable: DisableOption = None,
     nginx: Annotated[
         bool,
@@ -362,7 +370,9 @@ HubOption = Annotated[
 
 @app.command()
 def deploy(
-    out: Annotated[Path, typer.Argument(help="A folder written by `acr-edge generate`.")],
+    out: Annotated[
+        Path, typer.Argument(metavar="OUT", help="A folder written by `acr-edge generate`.")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Change nothing: show what would change per device.")
     ] = False,
@@ -540,7 +550,9 @@ def _hub_client(connection_string_env: str, hub: str | None, rate: float, second
 
 @app.command()
 def status(
-    out: Annotated[Path, typer.Argument(help="A folder written by `acr-edge generate`.")],
+    out: Annotated[
+        Path, typer.Argument(metavar="OUT", help="A folder written by `acr-edge generate`.")
+    ],
     wait: Annotated[
         bool, typer.Option("--wait", help="Look again until everything has converged.")
     ] = False,
@@ -600,7 +612,9 @@ class GraphFormat(str, Enum):
 
 @app.command()
 def graph(
-    hierarchy: Annotated[Path, typer.Argument(help="The hierarchy file (YAML or JSON).")],
+    hierarchy: Annotated[
+        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
+    ],
     output_format: Annotated[
         GraphFormat, typer.Option("--format", help="tree (terminal), mermaid or dot.")
     ] = GraphFormat.tree,
@@ -637,7 +651,9 @@ class InitExample(str, Enum):
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="Where to write hierarchy.yaml.")] = Path(),
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write hierarchy.yaml.")
+    ] = Path(),
     example: Annotated[
         InitExample,
         typer.Option(
@@ -684,7 +700,7 @@ class RulesFormat(str, Enum):
 
 @app.command("rules")
 def list_rules(
-    name: Annotated[str | None, typer.Argument(help="Explain one rule.")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="RULE", help="Explain one rule.")] = None,
     output_format: Annotated[
         RulesFormat, typer.Option("--format", help="text, json, or markdown (docs/rules.md).")
     ] = RulesFormat.text,
@@ -723,7 +739,9 @@ def list_rules(
 
 @app.command()
 def schema(
-    name: Annotated[str, typer.Argument(help="hierarchy, deployment-manifest, edgeagent-1.1...")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="hierarchy, deployment-manifest, edgeagent-1.1...")
+    ],
 ) -> None:
     """Print a bundled JSON Schema (draft 2020-12).
 

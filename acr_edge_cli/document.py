@@ -6,6 +6,7 @@ manifests in memory; rules and reports use them to put a line and column on a fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,17 @@ class SourceDocument:
     data: Any
     _value_at: Callable[[JsonPath], Position | None] = field(repr=False)
     _key_at: Callable[[JsonPath], Position | None] = field(repr=False)
+    #: the file's text, when it was read from one (to quote a value as it was written)
+    text: str | None = field(default=None, repr=False)
+
+    def written_at(self, path: Sequence[PathPart]) -> str | None:
+        """A scalar value's text as the file spells it (`1.10` where YAML read 1.1)."""
+        position = self._value_at(tuple(path))
+        if self.text is None or position is None:
+            return None
+        line = self.text.splitlines()[position[0] - 1] if position[0] >= 1 else ""
+        token = re.match(r"[^\s,\]}#]+", line[position[1] - 1 :])
+        return token.group(0) if token else None
 
     def locate(self, path: Sequence[PathPart], *, key: bool = False) -> Position | None:
         """Where the value at `path` starts (or its key, with key=True).

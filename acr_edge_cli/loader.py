@@ -307,7 +307,7 @@ def parse_yaml(text: str, display: str) -> SourceDocument:
     if "<<" in text:
         data = _merge_keys(data)
     locator = _YamlEventLocator(text)
-    return SourceDocument(display, data, locator.value_at, locator.key_at)
+    return SourceDocument(display, data, locator.value_at, locator.key_at, text)
 
 
 class _YamlEventLocator:

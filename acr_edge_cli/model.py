@@ -9,7 +9,7 @@ the rules, exit 1, so that `validate` can list them all with their fixes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -299,7 +299,9 @@ def _split_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[Js
     return tuple(path), union_at
 
 
-def _message(error: ErrorDetails, path: JsonPath) -> tuple[str, bool]:
+def _message(
+    error: ErrorDetails, path: JsonPath, written: Callable[[JsonPath], str | None]
+) -> tuple[str, bool]:
     """The message for one pydantic error, and whether it is about the key itself."""
     kind = error["type"]
     where = to_dotted(path)
@@ -344,7 +346,10 @@ def _message(error: ErrorDetails, path: JsonPath) -> tuple[str, bool]:
             and isinstance(value, (int, float))
             and not isinstance(value, bool)
         ):
-            hint = f' (quote it: "{value}")'
+            spelled = written(path) or str(value)
+            hint = f' (quote it: "{spelled}")'
+            if isinstance(value, float) and spelled != str(value):
+                hint = f' (YAML reads {spelled} as the number {value}: quote it, "{spelled}")'
         return f"{where}: expected {_EXPECTED[kind]}, got {_describe(value)}{hint}", False
     return f"{where}: {error['msg']}", False
 
@@ -385,7 +390,7 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
             if details["type"] in _EXPECTED and path == base:
                 union_expected.setdefault(base, []).append(_EXPECTED[details["type"]])
                 continue
-        message, on_key = _message(details, path)
+        message, on_key = _message(details, path, document.written_at)
         on_key = on_key or "[key]" in details["loc"]  # a bad mapping key: point at the key
         if details["type"] == "invalid_key":  # the file spells the key as text
             path = (*path[:-1], str(path[-1]))

@@ -219,6 +219,13 @@ CASES: list[tuple[str, str, str, str]] = [
         '(quote it: "1.5")',
     ),
     (
+        "1.10 read as the number 1.1 (runtime version)",
+        edit("  - id: top\n", "  - id: top\n    edge_runtime: {version: 1.10}\n"),
+        ".yaml",
+        "8:29: error: devices[0].edge_runtime.version: expected a string, got a number (1.1) "
+        '(YAML reads 1.10 as the number 1.1: quote it, "1.10")',
+    ),
+    (
         "string where a number belongs (proxy port)",
         edit("  - id: top\n", '  - id: top\n    api_proxy: {port: "8000"}\n'),
         ".yaml",
