@@ -382,6 +382,8 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
     # their own complaint. For a mapping input, only the mapping member's findings matter; for
     # anything else, one line lists what the members accept.
     union_expected: dict[JsonPath, list[str]] = {}
+    missing: dict[JsonPath, tuple[JsonPath, str]] = {}  # a missing key -> its finding
+    misspelt: set[JsonPath] = set()  # keys an unknown key is a typo of
     for details in error.errors(include_url=False):
         path, union_at = _split_loc(details["loc"], document.data, details["type"] == "missing")
         if union_at is not None:
@@ -395,6 +397,18 @@ def _diagnostics(error: ValidationError, document: SourceDocument) -> list[Diagn
         if details["type"] == "invalid_key":  # the file spells the key as text
             path = (*path[:-1], str(path[-1]))
         found.setdefault((path, message), document.diagnostic(path, message, key=on_key))
+        if details["type"] == "missing":
+            missing[path] = (path, message)
+        elif details["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(
+                str(path[-1]), _allowed_keys(_model_at(path[:-1])), n=1
+            )
+            if close:
+                misspelt.add((*path[:-1], close[0]))
+    # A misspelt key is one mistake: "unknown key 'nmae'; did you mean 'name'?" says it all,
+    # without "missing required key 'name'" beside it.
+    for path in misspelt & missing.keys():
+        found.pop(missing[path], None)
     for base, expected in union_expected.items():
         if any(path[: len(base)] == base for path, _ in found):
             continue  # the mapping member already said what is wrong inside it

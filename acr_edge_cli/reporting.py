@@ -76,23 +76,28 @@ def print_diagnostics(
     """Findings grouped by file, each with line:column; a rule's fix under its first hit."""
     explained: set[str] = set()
     lines: list[tuple[tuple[str, str], ...]] = []  # each line: its (text, style) pieces
+    # On a terminal long findings wrap under their own column; elsewhere (CI logs, files)
+    # each stays one line, for grep.
+    width = console.width if console.is_terminal else None
     for file, group in groupby(sorted(diagnostics), key=lambda d: d.file):
         lines.append(((file, "bold underline"),))
         for diagnostic in group:
             where = f"{diagnostic.line}:{diagnostic.column}" if diagnostic.line else "-"
+            message = _wrapped(f"{diagnostic.message}  [{diagnostic.rule}]", width, 20)
+            text, _, rule = message.rpartition(f"[{diagnostic.rule}]")
             lines.append(
                 (
                     (f"  {where:<8} ", ""),
                     (f"{diagnostic.severity.label:<8}", _STYLE[diagnostic.severity]),
-                    (f" {diagnostic.message}  ", ""),
-                    (f"[{diagnostic.rule}]", "dim"),
+                    (f" {text}", ""),
+                    (f"[{diagnostic.rule}]{rule}", "dim"),
                 )
             )
             if diagnostic.rule not in explained:
                 explained.add(diagnostic.rule)
                 fix = explain(diagnostic.rule)
                 if fix:
-                    lines.append(((f"           fix: {fix}", "dim"),))
+                    lines.append(((_wrapped(f"           fix: {fix}", width, 16), "dim"),))
     if not lines:
         return
     if console.color_system is None:
@@ -220,10 +225,28 @@ def print_rules(console: Console, rules: Sequence[Any]) -> None:
 
 
 def print_rule_explanations(console: Console, rules: Sequence[Any]) -> None:
+    width = console.width if console.is_terminal else None
     for rule in rules:
         console.print(Text(f"{rule.name} ({rule.severity.label})", style="bold"))
-        console.print(Text(f"  {rule.explanation}"))
+        console.print(Text(_wrapped(f"  {rule.explanation}", width, 2)))
         console.print()
+
+
+def _wrapped(text: str, width: int | None, indent: int) -> str:
+    """`text` broken at spaces to `width` columns (its first line starting `indent`
+    columns in, as the following lines do); never inside a word, a path or a URL."""
+    if width is None or indent + len(text) <= width:
+        return text
+    import textwrap
+
+    lines = textwrap.wrap(
+        text,
+        width=max(width - indent, 20),
+        break_long_words=False,
+        break_on_hyphens=False,
+        subsequent_indent="",
+    )
+    return ("\n" + " " * indent).join(lines)
 
 
 _STATE_STYLE = {
