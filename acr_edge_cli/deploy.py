@@ -245,7 +245,8 @@ def _preflight(
         elif device is None:
             problems[target.id] = (
                 f"device {target.id!r} is not registered in IoT Hub; create it: az iot hub "
-                f"device-identity create --device-id {target.id} --edge-enabled",
+                f"device-identity create --hub-name {client.hub_name} --device-id {target.id} "
+                "--edge-enabled",
                 attempts.get(target.id, 0),
             )
         elif not device["edge"]:
@@ -259,8 +260,8 @@ def _preflight(
             if parent is not None and parent["scope"] not in device["parent_scopes"]:
                 problems[target.id] = (
                     f"device {target.id!r} does not have {target.parent!r} as its parent in IoT "
-                    f"Hub; set it: az iot hub device-identity parent set --device-id {target.id} "
-                    f"--parent-device-id {target.parent}",
+                    f"Hub; set it: az iot hub device-identity parent set --hub-name "
+                    f"{client.hub_name} --device-id {target.id} --parent-device-id {target.parent}",
                     attempts[target.id],
                 )
         elif device["parent_scopes"]:

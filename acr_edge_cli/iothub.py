@@ -102,6 +102,11 @@ class HubClient:
         self.caller = Caller(rate, retry, deadline)
 
     @property
+    def hub_name(self) -> str:
+        """The hub's name as `az iot hub ... --hub-name` takes it (its host's first label)."""
+        return self.host.split(".", 1)[0]
+
+    @property
     def calls(self) -> int:
         return self.caller.calls
 

@@ -175,9 +175,10 @@ def test_a_missing_device_fails_only_its_subtree(
     devices = {d["id"]: d for d in json.loads(result.stdout)["devices"]}
     assert devices["plant-dmz"]["state"] == "applied"
     assert devices["plant-site-ops"]["state"] == "failed"
+    hub_name = running.connection_string.split(";")[0].removeprefix("HostName=").split(".")[0]
     assert devices["plant-site-ops"]["message"] == (
         "device 'plant-site-ops' is not registered in IoT Hub; create it: az iot hub "
-        "device-identity create --device-id plant-site-ops --edge-enabled"
+        f"device-identity create --hub-name {hub_name} --device-id plant-site-ops --edge-enabled"
     )
     assert devices["line-1-controller"]["state"] == "skipped"
     assert _applies(running) == ["plant-dmz"]
@@ -187,14 +188,15 @@ def test_a_wrong_parent_is_reported_with_the_fix(
     out: Path, hub_for: Callable[..., RunningHub], cli: Callable[..., CliResult]
 ) -> None:
     wrong = {**PARENTS, "line-2-controller": "plant-dmz"}
-    hub_for(register=wrong)
+    running = hub_for(register=wrong)
+    hub_name = running.connection_string.split(";")[0].removeprefix("HostName=").split(".")[0]
     result = cli("deploy", out, "--yes", "--format", "json")
     assert result.exit_code == 1
     (failed,) = [d for d in json.loads(result.stdout)["devices"] if d["state"] == "failed"]
     assert failed["message"] == (
         "device 'line-2-controller' does not have 'plant-site-ops' as its parent in IoT Hub; "
-        "set it: az iot hub device-identity parent set --device-id line-2-controller "
-        "--parent-device-id plant-site-ops"
+        f"set it: az iot hub device-identity parent set --hub-name {hub_name} --device-id "
+        "line-2-controller --parent-device-id plant-site-ops"
     )
 
 
