@@ -15,7 +15,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -129,6 +129,18 @@ def _duration(option: str, text: str) -> float:
     return float(match[1]) * _UNIT_SECONDS[match[2]]
 
 
+@contextmanager
+def _fleet_progress(fmt: str, what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar for a large fleet on a terminal (stderr), in the text format only."""
+    if fmt != "text" or not sys.stderr.isatty():
+        yield None
+        return
+    from acr_edge_cli import reporting
+
+    with reporting.FleetProgress(reporting.make_console(stderr=True), what) as bar:
+        yield bar.update
+
+
 def _explain(rule_name: str) -> str | None:
     from acr_edge_cli import reporting, rules
 
@@ -209,7 +221,10 @@ def generate(
     with _reported_errors(fmt), _no_cycle_collection():
         selection = _rule_selection(disable, strict)
         inputs = [hierarchy] if templates is None else [hierarchy, templates]
-        with StagedOutput(out, force=force, private=inline_secrets, inputs=inputs) as staged:
+        with (
+            StagedOutput(out, force=force, private=inline_secrets, inputs=inputs) as staged,
+            _fleet_progress(fmt, "rendering and checking") as progress,
+        ):
             result = generate_manifests(
                 hierarchy,
                 output=str(out),
@@ -220,6 +235,7 @@ def generate(
                 as_configurations=kind is OutputKind.configurations,
                 staged=staged,
                 import_meanwhile=(REPORTING,),
+                progress=progress,
             )
     code = selection.exit_code(result.diagnostics)
     from acr_edge_cli import reporting
@@ -307,13 +323,15 @@ def validate(
         if report is not None and fmt == "text":
             raise UsageError("--report writes a json, sarif or github report: add --format")
         selection = _rule_selection(disable, strict)
-        result = validate_paths(
-            paths,
-            environ=os.environ,
-            rules=selection,
-            collect_proxies=nginx,
-            import_meanwhile=(REPORTING,),
-        )
+        with _fleet_progress(fmt, "checking") as progress:
+            result = validate_paths(
+                paths,
+                environ=os.environ,
+                rules=selection,
+                collect_proxies=nginx,
+                import_meanwhile=(REPORTING,),
+                progress=progress,
+            )
         if nginx and selection.runs("nginx"):
             from acr_edge_cli.proxyconfig import nginx_tools
 

@@ -25,7 +25,7 @@ from acr_edge_cli.output import (
     serialize_json,
     write_tree,
 )
-from acr_edge_cli.rendering import GeneratedManifest, rendering
+from acr_edge_cli.rendering import GeneratedManifest, Progress, rendering
 from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.secrets import SecretPlaces, mark_places, take_marks
 
@@ -108,6 +108,7 @@ def generate(
     as_configurations: bool = False,
     staged: StagedOutput | None = None,
     import_meanwhile: Collection[str] = (),
+    progress: Progress | None = None,
 ) -> GenerateResult:
     """Everything `generate` would write, and every finding.
 
@@ -129,6 +130,7 @@ def generate(
         as_configurations=as_configurations,
         staged=staged,
         import_meanwhile=import_meanwhile,
+        progress=progress,
     )
     if staged is None or not rules.allows_writing(result.diagnostics):
         return result
@@ -152,6 +154,7 @@ def _generate(
     as_configurations: bool,
     staged: StagedOutput | None,
     import_meanwhile: Collection[str],
+    progress: Progress | None,
 ) -> GenerateResult:
     from acr_edge_cli.rules import engine
 
@@ -173,6 +176,7 @@ def _generate(
         ),
         templates=templates,
         rules=rules,
+        progress=progress,
     ) as results:
         # Checked while the workers render.
         diagnostics = engine.check_hierarchy(loaded.document, loaded.plan, rules=rules)

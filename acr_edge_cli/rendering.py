@@ -67,6 +67,8 @@ def _render(job: _RenderJob, start: int, stop: int) -> list[RenderedDevice]:
 
 
 RenderResults = Iterator[tuple[GeneratedManifest, list[Diagnostic]]]
+#: progress(done, total), called as results arrive (after each chunk of devices)
+Progress = Callable[[int, int], None]
 
 
 @contextmanager
@@ -77,6 +79,7 @@ def rendering(
     templates: Path | None = None,
     rules: RuleSelection = DEFAULT,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[RenderResults]:
     """Start rendering and checking every device's manifest; `manifest_file(relative)` names
     it in findings. Gives each manifest with its findings, in device order.
@@ -92,11 +95,15 @@ def rendering(
     job = _RenderJob(loaded, manifest_file, Renderer(templates), rules)
 
     def results(batches: Iterable[list[RenderedDevice]]) -> RenderResults:
+        done = 0
         for batch in batches:
             for index, data, digest, secrets, findings in batch:
                 device = devices[index]
                 path = manifest_path(device.layer, device.id)
                 yield GeneratedManifest(device, path, data, digest, secrets), findings
+            done += len(batch)
+            if progress is not None:
+                progress(done, count)
 
     with in_chunks(_render, job, count, processes, before_fork=wait_for_imports) as batches:
         yield results(batches)

@@ -452,3 +452,41 @@ def print_status(console: Console, result: Any, hub: str) -> None:
     good = sum(1 for d in [*result.devices, *result.deployments] if d.ok)
     waited = f" after {result.waited:.0f} s" if result.waited else ""
     console.print(f"{good} of {total} converged{waited}")
+
+
+class FleetProgress:
+    """A progress bar while a large fleet is rendered and checked (generate, validate): only
+    on a terminal, and only for fleets big enough to wait for. Its `update(done, total)` is
+    what the library calls back."""
+
+    #: Fewer devices than this finish before a bar would be worth drawing.
+    THRESHOLD = 1000
+
+    def __init__(self, console: Console, what: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn(what),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("devices"),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> FleetProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.progress.stop()
+
+    def update(self, done: int, total: int) -> None:
+        if total < self.THRESHOLD:
+            return
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total)
+        self.progress.update(self.task, completed=done)

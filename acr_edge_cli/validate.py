@@ -15,7 +15,7 @@ from acr_edge_cli.errors import InputError
 from acr_edge_cli.loader import load_file, reread_json
 from acr_edge_cli.loading import read_hierarchy, start_imports_while_parsing, wait_for_imports
 from acr_edge_cli.output import OutputIndex, read_index
-from acr_edge_cli.rendering import rendering
+from acr_edge_cli.rendering import Progress, rendering
 from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.workers import default_workers, in_chunks
 
@@ -51,13 +51,17 @@ def _validate_hierarchy(
     environ: Mapping[str, str],
     rules: RuleSelection,
     result: ValidateResult,
+    progress: Progress | None,
 ) -> None:
     from acr_edge_cli.rules import engine
 
     loaded = read_hierarchy(document, environ=environ)
     display = document.path
     with rendering(
-        loaded, manifest_file=lambda relative: f"{display}#{relative}", rules=rules
+        loaded,
+        manifest_file=lambda relative: f"{display}#{relative}",
+        rules=rules,
+        progress=progress,
     ) as results:
         # Checked while the workers render.
         result.diagnostics.extend(engine.check_hierarchy(loaded.document, loaded.plan, rules=rules))
@@ -92,7 +96,11 @@ def _check_manifest_files(job: _FilesJob, start: int, stop: int) -> list[list[Di
 
 
 def _validate_output(
-    folder: Path, index: OutputIndex, result: ValidateResult, rules: RuleSelection
+    folder: Path,
+    index: OutputIndex,
+    result: ValidateResult,
+    rules: RuleSelection,
+    progress: Progress | None,
 ) -> None:
     """A generated folder: each manifest, then the hierarchy rules read off the manifests.
 
@@ -112,7 +120,11 @@ def _validate_output(
         _check_manifest_files, job, len(paths), workers, before_fork=wait_for_imports
     ) as batches:
         checked = (findings for batch in batches for findings in batch)
-        for entry, path, findings in zip(entries, paths, checked, strict=True):
+        for done, (entry, path, findings) in enumerate(
+            zip(entries, paths, checked, strict=True), start=1
+        ):
+            if progress is not None and (done % 256 == 0 or done == len(paths)):
+                progress(done, len(paths))
             result.files.append(str(path))
             result.diagnostics.extend(findings)
             if any(finding.rule == "input" for finding in findings):
@@ -146,11 +158,13 @@ def validate_paths(
     rules: RuleSelection = DEFAULT,
     collect_proxies: bool = False,
     import_meanwhile: Collection[str] = (),
+    progress: Progress | None = None,
 ) -> ValidateResult:
     """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest.
 
     With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
     `import_meanwhile`: as for load_hierarchy (when a hierarchy file is among the paths).
+    `progress(done, total)` is called as a hierarchy's or a folder's devices are checked.
     """
     from acr_edge_cli.rules import engine
 
@@ -170,7 +184,7 @@ def validate_paths(
         if index is not None and index.as_configurations:
             queue.extend(index.path(c.file) for c in index.configurations)
         elif index is not None:
-            _validate_output(path, index, result, rules)
+            _validate_output(path, index, result, rules, progress)
         else:
             queue.extend(sorted(p for p in path.rglob("*.json")))
     configurations: list[SourceDocument] = []
@@ -190,7 +204,7 @@ def validate_paths(
                     parent = "parent.invalid" if lower else None
                     result.proxies.append((display, document.data, parent))
             else:
-                _validate_hierarchy(document, environ, rules, result)
+                _validate_hierarchy(document, environ, rules, result, progress)
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
     for position, document in enumerate(configurations):

@@ -4,6 +4,7 @@ output as it was, no half-written folder, no worker behind and no traceback."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -162,3 +163,43 @@ def test_a_stopped_deploy_says_which_devices_it_applied(tmp_path: Path) -> None:
     assert rows["plant-dmz"] == "applied"
     assert set(rows.values()) <= {"applied", "interrupted"}
     assert "the outcomes above are all this run did before it was stopped\n" in stderr
+
+
+def _on_a_terminal(arguments: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run acr-edge with a pseudo-terminal as its stdout and stderr: (exit code, output)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "acr_edge_cli", *arguments],
+        stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command has ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    shown = b"".join(chunks).decode(errors="replace")
+    return process.wait(timeout=60), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+
+
+def test_a_large_fleet_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    source = tmp_path / "fleet.yaml"
+    source.write_text(hierarchy(DEVICES), encoding="utf-8")
+    env = {**os.environ, "SYNC_PASSWORD": "progress-Kq2", "COLUMNS": "100"}
+    code, shown = _on_a_terminal(["validate", str(source)], env)
+    assert code == 0, shown
+    assert f"/{DEVICES} devices" in shown  # the bar's count
+    piped = subprocess.run(
+        [sys.executable, "-m", "acr_edge_cli", "validate", str(source)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "devices" not in piped.stdout + piped.stderr
+    as_json = _on_a_terminal(["validate", str(source), "--format", "json"], env)[1]
+    assert f"/{DEVICES} devices" not in as_json
