@@ -77,6 +77,10 @@ class EdgeRuntime(Strict):
     hub_schema_version: Literal["1.0", "1.1", "1.2", "1.3"] = "1.1"
     min_docker_version: NonEmpty = "v1.25"
     store_and_forward_ttl_secs: int = 7200
+    #: edgeAgent's SendRuntimeQualityTelemetry: anonymous runtime metrics to Microsoft. Off,
+    #: as in the nested connected-registry tutorial: layers below the top reach no cloud
+    #: endpoint, and a plant's OT network usually allows none.
+    runtime_quality_telemetry: bool = False
 
 
 class ApiProxy(Strict):

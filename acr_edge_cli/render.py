@@ -248,14 +248,14 @@ def _proxy_module(proxy: Mapping[str, Any], registry: Mapping[str, Any] | None) 
 
 
 def _system_modules(
-    edge_agent_image: str, edge_hub_image: str, hub_ports: list[int]
+    edge_agent_image: str, edge_hub_image: str, hub_ports: list[int], telemetry: bool
 ) -> dict[str, Any]:
     bindings = {f"{port}/tcp": [{"HostPort": str(port)}] for port in hub_ports}
     return {
         "edgeAgent": {
             "settings": module_settings({"image": edge_agent_image, "create_options": {}}),
             "type": "docker",
-            "env": {"SendRuntimeQualityTelemetry": {"value": "false"}},
+            "env": {"SendRuntimeQualityTelemetry": {"value": "true" if telemetry else "false"}},
         },
         "edgeHub": {
             "settings": module_settings(
@@ -328,7 +328,9 @@ def manifest_context(plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> dict[st
         "registry": registry,
         "proxy": proxy,
         "modules": modules,
-        "system_modules": _system_modules(agent_image, hub_image, hub_ports),
+        "system_modules": _system_modules(
+            agent_image, hub_image, hub_ports, runtime.runtime_quality_telemetry
+        ),
         "manifest_modules": manifest_modules,
         "module_twins": {
             name: module.desired_properties

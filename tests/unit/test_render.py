@@ -224,3 +224,20 @@ def test_a_user_template_that_never_ends_is_stopped(
     assert str(caught.value) == (
         "deployment.json.j2: rendering device top took over 0.5 s (a loop that does not end?)"
     )
+
+
+def test_runtime_quality_telemetry_is_off_unless_the_hierarchy_turns_it_on() -> None:
+    def telemetry(text: str) -> str:
+        plan = plan_hierarchy(parse_hierarchy(parse_yaml(text, "h.yaml")))
+        content = Renderer().render(plan.devices[0], plan).content
+        env = agent(content)["systemModules"]["edgeAgent"]["env"]
+        value: str = env["SendRuntimeQualityTelemetry"]["value"]
+        return value
+
+    base = HIERARCHY.replace("PORT", "8000").replace("LONG", "x")
+    assert telemetry(base) == "false"
+    turned_on = base.replace(
+        "defaults: {api_proxy: {port: 8000}}",
+        "defaults: {api_proxy: {port: 8000}, edge_runtime: {runtime_quality_telemetry: true}}",
+    )
+    assert telemetry(turned_on) == "true"
