@@ -54,7 +54,7 @@ def test_generate_two_layer_prints_findings_and_what_it_wrote(
         "out/layer-1/lower-layer/deployment.json\n"
         f"  72:26    {BLOB}"
         "two-layer.yaml\n"
-        f"  21:7     {RETIRED}{FIX_RETIRED}"
+        f"  39:7     {RETIRED}{FIX_RETIRED}"
         "wrote 2 manifests to out/ (layer-0: 1, layer-1: 1); "
         "0 errors, 2 warnings, 1 info in 3 files\n"
     )
@@ -252,9 +252,9 @@ def test_inline_secrets_needs_every_secret(workdir: Path, cli: Callable[..., Cli
     result = cli("generate", "two-layer.yaml", "-o", "out", "--inline-secrets", env=env)
     assert result.exit_code == 2
     assert result.stderr == (
-        "two-layer.yaml:30:19: error: environment variable TOP_SYNC_TOKEN_PASSWORD is not set "
+        "two-layer.yaml:53:19: error: environment variable TOP_SYNC_TOKEN_PASSWORD is not set "
         "(secret reference ${TOP_SYNC_TOKEN_PASSWORD})\n"
-        "two-layer.yaml:43:23: error: environment variable LOWER_SYNC_TOKEN_PASSWORD is not set "
+        "two-layer.yaml:70:23: error: environment variable LOWER_SYNC_TOKEN_PASSWORD is not set "
         "(secret reference ${LOWER_SYNC_TOKEN_PASSWORD})\n"
     )
 
@@ -311,12 +311,12 @@ def test_validate_formats_sarif_and_github(workdir: Path, cli: Callable[..., Cli
     retired = next(r for r in results if r["level"] == "note")
     assert retired["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "two-layer.yaml"},
-        "region": {"startLine": 21, "startColumn": 7},
+        "region": {"startLine": 39, "startColumn": 7},
     }
     github = cli("validate", "two-layer.yaml", "--format", "github").stdout.splitlines()
     assert len(github) == 3
     assert github[0] == (
-        "::notice file=two-layer.yaml,line=21,col=7,title=connected-registry-on-iot-edge-retired"
+        "::notice file=two-layer.yaml,line=39,col=7,title=connected-registry-on-iot-edge-retired"
         "::connected registry on IoT Edge has been out of Microsoft support since 2024-09-30"
     )
 

@@ -60,9 +60,8 @@ def hub(tmp_path: Path) -> Iterator[RunningHub]:
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[d.name for d in DOCUMENTS])
 def test_documented_commands_run(document: Path, tmp_path: Path, hub: RunningHub) -> None:
     workspace = tmp_path / "workspace"
+    # the repository as a user has it: every file a documented command names must exist
     shutil.copytree(EXAMPLES, workspace / "examples")
-    shutil.copy(EXAMPLES / "factory-isa95.yaml", workspace / "hierarchy.yaml")
-    (workspace / "my-templates").mkdir()
     env = {
         **os.environ,
         **SECRETS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -76,3 +77,25 @@ def test_init_writes_a_hierarchy_that_generates(
         again.stderr
         == f"error: {tmp_path / 'plant' / 'hierarchy.yaml'} exists; pass --force to replace it\n"
     )
+
+
+def test_inits_example_explains_every_key_the_first_time_it_appears() -> None:
+    lines = (EXAMPLES / "two-layer.yaml").read_text().splitlines()
+    explained: set[str] = set()
+    for number, line in enumerate(lines):
+        key = re.match(r"^\s*(?:- )?([a-z_]+):", line)
+        if not key or key.group(1) in explained:
+            continue
+        previous = next(p for p in reversed(lines[:number]) if p.strip())
+        assert previous.strip().startswith("#") or "#" in line, f"line {number + 1}: {line}"
+        explained.add(key.group(1))
+    assert {"blob_upload_route", "sync_token", "repositories", "children"} <= explained
+
+
+def test_the_example_says_where_its_two_warnings_come_from(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    text = (EXAMPLES / "two-layer.yaml").read_text()
+    assert "proxy-route-target-unknown" in text  # explained where the route is set
+    result = cli("generate", EXAMPLES / "two-layer.yaml", "-o", tmp_path / "out")
+    assert result.stdout.count("[proxy-route-target-unknown]") == 2

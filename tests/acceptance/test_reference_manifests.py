@@ -8,13 +8,18 @@ and are not copied into the project; without that folder these tests skip.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, CliResult
 
-REFERENCE = REPO.parent / "shared" / "reference" / "manifests"
+REFERENCE = Path(
+    os.environ.get("ACR_EDGE_REFERENCE_MANIFESTS")
+    or REPO.parent / "shared" / "reference" / "manifests"
+)
 GOOD = [
     "tutorial-nested-top-layer.deploymentTopLayer.json",
     "tutorial-nested-lower-layer.deploymentLowerLayer.json",
