@@ -58,6 +58,18 @@ class OutputKind(str, Enum):
     configurations = "configurations"
 
 
+class FileKindOption(str, Enum):
+    """validate --kind: the values of file_kinds.Kind (kept here: the CLI loads it lazily)."""
+
+    hierarchy = "hierarchy"
+    manifest = "manifest"
+    az_wrapper = "az-wrapper"
+    layered = "layered"
+    configuration = "configuration"
+    template = "template"
+    other = "other"
+
+
 class ReportFormat(str, Enum):
     text = "text"
     json = "json"
@@ -307,8 +319,20 @@ def validate(
             "(for CI steps that run no shell).",
         ),
     ] = None,
+    kind: Annotated[
+        FileKindOption | None,
+        typer.Option(
+            "--kind",
+            help="Read every file as this kind instead of telling by its name and keys "
+            "(az-wrapper: {\"content\": {\"modulesContent\"}}; other: skip).",
+        ),
+    ] = None,
 ) -> None:
     """Check hierarchy files and manifests offline: JSON Schemas and every rule.
+
+    Each JSON file is read as what it is: a manifest, the az wrapper, a layered deployment,
+    an IoT Hub configuration, a deployment template (placeholders are unknown, not wrong),
+    or no manifest at all (skipped with a note).
 
     Examples:
 
@@ -316,6 +340,7 @@ def validate(
 
         acr-edge validate out/ --format sarif > acr-edge.sarif
     """
+    from acr_edge_cli.file_kinds import Kind
     from acr_edge_cli.validate import check_proxies_with_nginx, validate_paths
 
     fmt = output_format.value
@@ -331,6 +356,7 @@ def validate(
                 collect_proxies=nginx,
                 import_meanwhile=(REPORTING,),
                 progress=progress,
+                kind=Kind(kind.value) if kind is not None else None,
             )
         if nginx and selection.runs("nginx"):
             from acr_edge_cli.proxyconfig import nginx_tools
@@ -365,7 +391,7 @@ def validate(
             typer.echo(text)
     else:
         console = reporting.make_console()
-        reporting.print_diagnostics(console, diagnostics, _explain)
+        reporting.print_diagnostics(console, diagnostics, _explain, result.kinds)
         console.print(reporting.summary_line(diagnostics, files))
     raise typer.Exit(selection.exit_code(diagnostics))
 

@@ -26,10 +26,26 @@ class SourceDocument:
     _key_at: Callable[[JsonPath], Position | None] = field(repr=False)
     #: the file's text, when it was read from one (to quote a value as it was written)
     text: str | None = field(default=None, repr=False)
+    #: for a view of the file (its content reshaped, see view()): a path of the view's data
+    #: as a path of the file
+    _to_source: Callable[[JsonPath], JsonPath] | None = field(default=None, repr=False)
+
+    def view(self, data: Any, to_source: Callable[[JsonPath], JsonPath]) -> SourceDocument:
+        """The same file seen as other data (the content of a wrapper, a layered deployment
+        with its dot paths expanded): findings on the view point into the file."""
+
+        def source(path: JsonPath) -> JsonPath:
+            return self.source_path(to_source(path))
+
+        return SourceDocument(self.path, data, self._value_at, self._key_at, self.text, source)
+
+    def source_path(self, path: Sequence[PathPart]) -> JsonPath:
+        """`path` of this document's data as a path of the file it was read from."""
+        return self._to_source(tuple(path)) if self._to_source else tuple(path)
 
     def written_at(self, path: Sequence[PathPart]) -> str | None:
         """A scalar value's text as the file spells it (`1.10` where YAML read 1.1)."""
-        position = self._value_at(tuple(path))
+        position = self._value_at(self.source_path(path))
         if self.text is None or position is None:
             return None
         line = self.text.splitlines()[position[0] - 1] if position[0] >= 1 else ""
@@ -42,7 +58,7 @@ class SourceDocument:
         Falls back to the nearest enclosing value that exists, so a missing key points at
         the mapping that should hold it.
         """
-        parts = tuple(path)
+        parts = self.source_path(path)
         if key and parts:
             found = self._key_at(parts)
             if found is not None:
@@ -70,5 +86,5 @@ class SourceDocument:
             rule=rule,
             severity=severity,
             message=message,
-            pointer=to_pointer(path),
+            pointer=to_pointer(self.source_path(path)),
         )

@@ -14,7 +14,8 @@ EXIT_HUB = 3
 
 def exit_code(diagnostics: Collection[Diagnostic], *, strict: bool = False) -> int:
     """0, or 1 for findings of severity error (with strict: warning too), or 2 for input."""
-    if any(d.rule == "input" for d in diagnostics):
+    # an `input` note (a file skipped as not a manifest) is no error
+    if any(d.rule == "input" and d.severity is Severity.ERROR for d in diagnostics):
         return EXIT_INPUT
     threshold = Severity.WARNING if strict else Severity.ERROR
     return EXIT_FINDINGS if any(d.severity >= threshold for d in diagnostics) else EXIT_OK

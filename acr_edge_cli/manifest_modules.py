@@ -107,10 +107,11 @@ class ModuleEntry:
         return self.env_values
 
     @property
-    def create_options(self) -> dict[str, Any]:
-        """createOptions as a mapping; empty when absent or unreadable (reported elsewhere)."""
+    def create_options(self) -> dict[str, Any] | None:
+        """createOptions as a mapping (empty when absent); None when it cannot be read
+        (create-options-invalid reports it), so that no rule judges what it cannot see."""
         value = self.create_options_parsed[0]
-        return value if isinstance(value, dict) else {}
+        return value if isinstance(value, dict) else None
 
 
 #: Entries by (name, system, module JSON). A fleet's manifests repeat most modules (edgeAgent,
@@ -151,3 +152,19 @@ def create_options_path(entry: ModuleEntry) -> JsonPath:
 
 def env_path(entry: ModuleEntry, name: str) -> JsonPath:
     return (*entry.path, "env", name, "value")
+
+
+def bind_targets(options: dict[str, Any]) -> set[str]:
+    """The container paths createOptions binds or mounts from the host (no trailing /)."""
+    host_config = options.get("HostConfig")
+    if not isinstance(host_config, dict):
+        return set()
+    targets = set()
+    binds, mounts = host_config.get("Binds"), host_config.get("Mounts")
+    for bind in binds if isinstance(binds, list) else []:
+        if isinstance(bind, str) and bind.count(":") >= 1:
+            targets.add(bind.split(":")[1].rstrip("/"))
+    for mount in mounts if isinstance(mounts, list) else []:
+        if isinstance(mount, dict) and isinstance(mount.get("Target"), str):
+            targets.add(mount["Target"].rstrip("/"))
+    return targets

@@ -159,7 +159,8 @@ class Route(Strict):
 
 class Device(Strict):
     id: DeviceId
-    hostname: Annotated[str, StringConstraints(min_length=1, max_length=63)] | None = None
+    # its length and grammar are the hostname-invalid rule's to report
+    hostname: Annotated[str, StringConstraints(min_length=1)] | None = None
     connected_registry: ConnectedRegistry | None = None
     api_proxy: bool | ApiProxy | None = None
     registry_credentials: Credentials | None = None

@@ -207,6 +207,19 @@ def _routes(plan: DevicePlan) -> dict[str, Any]:
     return routes
 
 
+#: The host's CA store, read-only, in a lower-layer connected registry: the Azure/acr nested
+#: preview quickstart bound both; without them the sync fails with "The SSL connection could
+#: not be established" (Azure/acr#620). The host trusts the root once its bundle is installed.
+TRUST_STORE_BINDS = (
+    "/etc/ssl/certs:/etc/ssl/certs:ro",
+    "/usr/local/share/ca-certificates:/usr/local/share/ca-certificates:ro",
+)
+#: The connected registry starts before the API proxy: nginx refuses to start (and every
+#: route through the proxy is down) until the registry's name resolves on the network.
+REGISTRY_STARTUP_ORDER = 1
+PROXY_STARTUP_ORDER = 2
+
+
 def _registry_module(registry: Mapping[str, Any]) -> dict[str, Any]:
     """The connected registry: syncs from its parent (the cloud data endpoint on the top
     layer, the parent's API proxy below) and serves plain HTTP behind the local API proxy."""
@@ -217,13 +230,34 @@ def _registry_module(registry: Mapping[str, Any]) -> dict[str, Any]:
         registry["parent_endpoint"],
         "https",
     )
+    binds = [f"{registry['data_dir']}:/var/acr/data", *registry["trust_store_binds"]]
     return module(
         {
             "image": registry["image"],
-            "create_options": {"HostConfig": {"Binds": [f"{registry['data_dir']}:/var/acr/data"]}},
+            "create_options": {"HostConfig": {"Binds": binds}},
             "env": {CONNECTION_STRING_VARIABLE: settings},
+            "startup_order": registry["startup_order"],
         }
     )
+
+
+def _blob_upload_route(plan: DevicePlan) -> str | None:
+    """BLOB_UPLOAD_ROUTE_ADDRESS where the device runs the module it names (or the device
+    itself asks for it): elsewhere uploads must go on to the parent's proxy, which is what
+    the proxy does when the variable is unset, so a default is not copied there."""
+    assert plan.proxy is not None
+    route = plan.proxy.blob_upload_route
+    if route is None:
+        return None
+    own = plan.device.api_proxy
+    if (
+        not isinstance(own, bool)
+        and own is not None
+        and "blob_upload_route" in own.model_fields_set
+    ):
+        return route
+    module = route.rpartition(":")[0].lower()
+    return route if module in {name.lower() for name in plan.device.modules} else None
 
 
 def _proxy_module(proxy: Mapping[str, Any], registry: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -244,7 +278,14 @@ def _proxy_module(proxy: Mapping[str, Any], registry: Mapping[str, Any] | None) 
         if proxy["exposed_by_image"]
         else {"ExposedPorts": {port_key: {}}, "HostConfig": host_config}
     )
-    return module({"image": proxy["image"], "create_options": options, "env": env})
+    return module(
+        {
+            "image": proxy["image"],
+            "create_options": options,
+            "env": env,
+            "startup_order": proxy["startup_order"],
+        }
+    )
 
 
 def _system_modules(
@@ -298,6 +339,12 @@ def manifest_context(plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> dict[st
             "parent_endpoint": parent_endpoint,
             "data_dir": plan.registry.data_dir,
             "container_port": REGISTRY_CONTAINER_PORT,
+            # syncing from the parent's proxy over TLS: the parent's chain ends in the
+            # hierarchy's root, which the host trusts and the container must too
+            "trust_store_binds": [] if plan.is_top else list(TRUST_STORE_BINDS),
+            "startup_order": REGISTRY_STARTUP_ORDER
+            if runtime.agent_schema_version != "1.0"
+            else None,
         }
     proxy: dict[str, Any] | None = None
     if plan.proxy is not None:
@@ -305,8 +352,13 @@ def manifest_context(plan: DevicePlan, hierarchy_plan: HierarchyPlan) -> dict[st
             "module_name": plan.proxy.module_name,
             "image": image(PROXY_REPOSITORY, plan.proxy.version),
             "port": plan.proxy.port,
-            "blob_upload_route": plan.proxy.blob_upload_route,
+            "blob_upload_route": _blob_upload_route(plan),
             "exposed_by_image": plan.proxy.port in PROXY_EXPOSED_PORTS,
+            "startup_order": (
+                PROXY_STARTUP_ORDER
+                if registry is not None and runtime.agent_schema_version != "1.0"
+                else None
+            ),
         }
     hub_ports = [p for p in EDGEHUB_PORTS if not (proxy and proxy["port"] == p)]
     modules = {name: _module_spec(plan, name, login_server) for name in plan.device.modules}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import groupby
 from typing import Any, TextIO
 
@@ -72,15 +72,23 @@ def print_diagnostics(
     console: Console,
     diagnostics: Sequence[Diagnostic],
     explain: Callable[[str], str | None] = lambda rule: None,
+    kinds: Mapping[str, str] | None = None,
 ) -> None:
-    """Findings grouped by file, each with line:column; a rule's fix under its first hit."""
+    """Findings grouped by file, each with line:column; a rule's fix under its first hit.
+
+    `kinds`: what each file was read as; shown beside its name unless it is the plain
+    manifest or hierarchy its extension suggests."""
     explained: set[str] = set()
     lines: list[tuple[tuple[str, str], ...]] = []  # each line: its (text, style) pieces
     # On a terminal long findings wrap under their own column; elsewhere (CI logs, files)
     # each stays one line, for grep.
     width = console.width if console.is_terminal else None
     for file, group in groupby(sorted(diagnostics), key=lambda d: d.file):
-        lines.append(((file, "bold underline"),))
+        kind = (kinds or {}).get(file)
+        if kind in (None, "manifest", "hierarchy"):
+            lines.append(((file, "bold underline"),))
+        else:
+            lines.append(((file, "bold underline"), (f" ({kind})", "dim")))
         for diagnostic in group:
             where = f"{diagnostic.line}:{diagnostic.column}" if diagnostic.line else "-"
             message = _wrapped(f"{diagnostic.message}  [{diagnostic.rule}]", width, 20)

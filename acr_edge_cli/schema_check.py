@@ -15,6 +15,7 @@ import jsonschema_rs
 
 from acr_edge_cli import resources
 from acr_edge_cli.diagnostics import JsonPath
+from acr_edge_cli.placeholders import has_placeholder
 from acr_edge_cli.secrets import holds_secret
 
 if TYPE_CHECKING:  # jsonschema is loaded only to explain an invalid document
@@ -153,8 +154,9 @@ def manifest_errors(content: Any) -> list[SchemaFinding]:
             continue
         version = _schema_version(twin)
         base: JsonPath = ("modulesContent", twin_name)
-        if version is None or not isinstance(version, str):
-            # No usable version: check against the newest, which reports the version itself.
+        if version is None or not isinstance(version, str) or has_placeholder(version):
+            # No usable version: check against the newest, which reports the version itself
+            # (a template's placeholder is dropped by the schema rule as unknown).
             findings.extend(errors(f"{schema_prefix}-{known[-1]}", twin, base))
         elif version in known:
             findings.extend(errors(f"{schema_prefix}-{version}", twin, base))

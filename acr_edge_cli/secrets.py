@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from acr_edge_cli import placeholders
 from acr_edge_cli.diagnostics import JsonPath, PathPart, to_pointer
 
 #: Hierarchy fields whose values are secrets, by the last two keys of their path.
@@ -40,12 +41,6 @@ _SECRET_PAIR = re.compile(
     re.IGNORECASE,
 )
 
-# What stands in for a value in documentation and templates: `<password>`, `${NAME}`,
-# `$NAME`, `%NAME%`, `{{ name }}`. Never a literal secret.
-_PLACEHOLDER = re.compile(
-    r"<[^<>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_.]*|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]*\}\}"
-)
-
 MASK = "********"
 
 
@@ -62,7 +57,7 @@ def is_secret_name(name: str) -> bool:
 def is_placeholder(value: str) -> bool:
     """True for a value that stands in for a secret rather than being one: empty, or only
     placeholders (`<password>`, `${NAME}`, `$NAME`, `%NAME%`) and spaces."""
-    return not _PLACEHOLDER.sub("", value).strip()
+    return placeholders.is_placeholder(value)
 
 
 def is_reference(value: str) -> bool:

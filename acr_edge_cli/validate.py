@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from acr_edge_cli.diagnostics import Diagnostic
+from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.errors import InputError
-from acr_edge_cli.loader import load_file, reread_json
+from acr_edge_cli.file_kinds import Kind, detect, forced, manifest_view
+from acr_edge_cli.loader import load_file, parse_json, read_text, reread_json
 from acr_edge_cli.loading import read_hierarchy, start_imports_while_parsing, wait_for_imports
 from acr_edge_cli.output import OutputIndex, read_index
+from acr_edge_cli.placeholders import quote_bare_placeholders
 from acr_edge_cli.rendering import Progress, rendering
 from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.workers import default_workers, in_chunks
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 @dataclass
 class ValidateResult:
     files: list[str] = field(default_factory=list)
+    #: what each file was read as (file_kinds.FileKind.label), for the text report
+    kinds: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: with collect_proxies: (file, manifest content, parent host) of every checked
     #: manifest, for `nginx -t` on what its API proxy would run
@@ -33,17 +38,23 @@ class ValidateResult:
     proxies: list[tuple[str, Any, str | None]] = field(default_factory=list)
 
 
-def _kind(path: Path, document: SourceDocument) -> str:
-    """hierarchy, manifest or configuration: by extension, then by the top-level keys."""
-    data = document.data
-    if path.suffix.lower() != ".json":
-        return "hierarchy"
-    if isinstance(data, dict) and "modulesContent" not in data:
-        if "devices" in data:
-            return "hierarchy"
-        if "content" in data and ("id" in data or "targetCondition" in data):
-            return "configuration"
-    return "manifest"
+def _read(path: Path, display: str) -> tuple[SourceDocument, bool]:
+    """A file as data, and whether it only parsed once its bare `${NAME}` template tokens
+    (`"timeToLiveSecs": ${TTL}`) were read as strings: then it is a template."""
+    try:
+        return load_file(path, display), False
+    except InputError as original:
+        if path.suffix.lower() != ".json":
+            raise
+        text = read_text(path, display)
+        quoted = quote_bare_placeholders(text)
+        if quoted == text:
+            raise
+        try:
+            document = parse_json(quoted, display)
+        except InputError:
+            raise original from None
+        return dataclasses.replace(document, text=text), True
 
 
 def _validate_hierarchy(
@@ -159,8 +170,11 @@ def validate_paths(
     collect_proxies: bool = False,
     import_meanwhile: Collection[str] = (),
     progress: Progress | None = None,
+    kind: Kind | None = None,
 ) -> ValidateResult:
     """Check hierarchy files, manifests and folders; an unreadable file does not stop the rest.
+
+    Each file is checked as what it is (file_kinds.detect), or as `kind` when given.
 
     With `collect_proxies`, the result keeps each manifest for check_proxies_with_nginx.
     `import_meanwhile`: as for load_hierarchy (when a hierarchy file is among the paths).
@@ -192,19 +206,27 @@ def validate_paths(
         display = str(path)
         result.files.append(display)
         try:
-            document = load_file(path, display)
-            kind = _kind(path, document)
-            if kind == "configuration":
-                configurations.append(document)  # checked together: one hub's set
-            elif kind == "manifest":
-                result.diagnostics.extend(engine.check_manifest(document, rules=rules))
-                if result.collect_proxies:
-                    # a lower-layer manifest names no parent: edgeAgent would fill it in
-                    lower = "$upstream" in orjson.dumps(document.data).decode()
-                    parent = "parent.invalid" if lower else None
-                    result.proxies.append((display, document.data, parent))
+            document, template_text = _read(path, display)
+            if kind is not None:
+                found = forced(kind, path, document.data)
             else:
+                found = detect(path, document.data, template_text=template_text)
+            result.kinds[display] = found.label
+            if found.kind is Kind.OTHER:
+                result.diagnostics.append(
+                    document.diagnostic((), f"{found.other}: skipped", severity=Severity.INFO)
+                )
+            elif found.kind is Kind.CONFIGURATION:
+                configurations.append(document)  # checked together: one hub's set
+            elif found.kind is Kind.HIERARCHY:
                 _validate_hierarchy(document, environ, rules, result, progress)
+            else:
+                result.diagnostics.extend(engine.check_file(document, found, rules=rules))
+                if result.collect_proxies and not found.layered:
+                    content = manifest_view(document, found).data
+                    # a lower-layer manifest names no parent: edgeAgent would fill it in
+                    lower = "$upstream" in orjson.dumps(content).decode()
+                    result.proxies.append((display, content, "parent.invalid" if lower else None))
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
     for position, document in enumerate(configurations):

@@ -14,6 +14,7 @@ REPOSITORIES = [
     "azureiotedge-agent",
     "azureiotedge-hub",
     "azureiotedge-api-proxy",
+    "azureiotedge-diagnostics",
     "contoso/sensor",
     "contoso/historian",
 ]
@@ -24,6 +25,7 @@ def _device(index: int, indent: str) -> list[str]:
     name = f"reg{index:06d}"
     lines = [
         f"{indent}- id: device-{index:06d}",
+        f"{indent}  hostname: device-{index:06d}.plant.contoso.local",
         f"{indent}  connected_registry:",
         f"{indent}    name: {name}",
         f"{indent}    mode: ReadOnly" if index else f"{indent}    mode: ReadWrite",

@@ -3,16 +3,20 @@
 `ParentEndpointProtocol`. On the top layer the parent is the cloud registry's data endpoint
 over `https`; below, `$IOTEDGE_PARENTHOSTNAME:<proxy port>` (`$upstream` is not resolved
 in environment variables). Fix: copy the string from `az acr connected-registry
-get-settings`, or let `acr-edge generate` write it."""
+get-settings`, or let `acr-edge generate` write it. A runtime before 0.3.0 configured with
+the separate `ACR_REGISTRY_NAME`, `ACR_SYNC_TOKEN_NAME`, ... variables is judged as written
+for its version."""
 
 import re
 from collections.abc import Iterator
 
 from acr_edge_cli.connection_strings import KEYS, VARIABLE, parse_connection_string
 from acr_edge_cli.diagnostics import Severity
-from acr_edge_cli.manifest_modules import env_path
+from acr_edge_cli.images import version_of
+from acr_edge_cli.manifest_modules import ModuleEntry, env_path
+from acr_edge_cli.placeholders import has_placeholder, is_placeholder
 from acr_edge_cli.rules.base import Finding
-from acr_edge_cli.rules.contexts import ManifestContext, is_sample_slot
+from acr_edge_cli.rules.contexts import ManifestContext
 
 NAME = "connection-string-invalid"
 SEVERITY = Severity.ERROR
@@ -21,6 +25,20 @@ SUMMARY = (
     "`https` towards the cloud, or names a registry that breaks the name rule"
 )
 REGISTRY_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9]{4,39}")
+#: The separate variables of the runtime before the connection string (0.2.0 brought it;
+#: samples of the 0.2 era still used these).
+LEGACY_VARIABLES = ("ACR_REGISTRY_NAME", "ACR_SYNC_TOKEN_NAME", "ACR_SYNC_TOKEN_PASSWORD")
+CONNECTION_STRING_SINCE = (0, 3)
+
+
+def _configured_before_connection_strings(entry: ModuleEntry) -> bool:
+    """A runtime older than 0.3.0 (or of unknown version) set up with the separate
+    `ACR_*` variables: judged by the version it names."""
+    version = version_of(entry.reference)
+    env = entry.env()
+    return (version is None or version[:2] < CONNECTION_STRING_SINCE) and all(
+        name in env for name in LEGACY_VARIABLES
+    )
 
 
 def check_manifest(context: ManifestContext) -> Iterator[Finding]:
@@ -29,11 +47,15 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
         if not entry.is_connected_registry:
             continue
         value = entry.env().get(VARIABLE)
+        if value is None and _configured_before_connection_strings(entry):
+            continue
         if not isinstance(value, str):
             yield Finding(
                 (*entry.path, "env"), f"{entry.name}: {VARIABLE} is missing or not a string"
             )
             continue
+        if is_placeholder(value):
+            continue  # filled in when the template is built
         path = env_path(entry, VARIABLE)
         pairs = parse_connection_string(value)
         missing = [key for key in KEYS if key not in pairs]
@@ -46,7 +68,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
                 "ParentGatewayEndpoint=$IOTEDGE_PARENTHOSTNAME:<proxy port>",
             )
         name = pairs.get("ConnectedRegistryName", "")
-        if name and not is_sample_slot(name) and not REGISTRY_NAME.fullmatch(name):
+        if name and not has_placeholder(name) and not REGISTRY_NAME.fullmatch(name):
             yield Finding(
                 path,
                 f"{entry.name}: ConnectedRegistryName {name!r} must start with a letter and "

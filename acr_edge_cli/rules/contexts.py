@@ -11,6 +11,7 @@ import orjson
 
 from acr_edge_cli.diagnostics import JsonPath
 from acr_edge_cli.document import SourceDocument
+from acr_edge_cli.file_kinds import is_layered
 from acr_edge_cli.manifest_modules import ModuleEntry, mapping, module_entries
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 
@@ -95,11 +96,21 @@ def walk_strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
 
 @dataclass(frozen=True)
 class ManifestContext:
-    """A deployment manifest being checked; `device` is set when it was generated."""
+    """A deployment manifest being checked; `device` is set when it was generated.
+
+    `template`: a deployment template, whose placeholders are unknown, not wrong.
+    `partial`: only part of a deployment (a layered one): what is not here may be in the
+    base deployment, so checks that need the whole stay silent.
+    `stringified`: the createOptions (file paths) a template wrote as objects, which the
+    tools turn into strings and split into chunks themselves.
+    """
 
     document: SourceDocument
     device: DevicePlan | None = None
     hierarchy: HierarchyPlan | None = None
+    template: bool = False
+    partial: bool = False
+    stringified: frozenset[JsonPath] = frozenset()
 
     @cached_property
     def content(self) -> dict[str, Any]:
@@ -210,11 +221,6 @@ def proxy_setting_path(plan: DevicePlan, key: str) -> JsonPath:
     return ("defaults", "api_proxy", key)
 
 
-def is_sample_slot(value: str) -> bool:
-    """A `<REPLACE_WITH_...>` slot of a documentation sample: unknown, not wrong."""
-    return value.startswith("<") and value.endswith(">")
-
-
 @dataclass(frozen=True)
 class ConfigurationContext:
     """An IoT Hub configuration (automatic deployment) document, and its place in the set
@@ -223,6 +229,8 @@ class ConfigurationContext:
     document: SourceDocument
     position: int = 0
     total: int = 1
+    #: a layered deployment's content on its own (no id, target condition or labels)
+    standalone: bool = False
 
     @property
     def content(self) -> dict[str, Any]:
@@ -235,12 +243,7 @@ class ConfigurationContext:
     @property
     def is_layered(self) -> bool:
         """Layered deployments address twins by dot paths (`properties.desired.<path>`)."""
-        return any(
-            key.startswith("properties.desired.")
-            for twin in self.modules_content.values()
-            if isinstance(twin, dict)
-            for key in twin
-        )
+        return self.standalone or is_layered(self.modules_content)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ generate does this), or shrink the options."""
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.manifest_modules import create_options_path
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import ManifestContext
 
@@ -23,8 +24,11 @@ MAX_CHUNKS = 8
 def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for entry in context.all_modules():
         keys = entry.create_options_keys
-        if not keys:
-            continue
+        if (
+            not keys
+            or context.document.source_path(create_options_path(entry)) in context.stringified
+        ):
+            continue  # written as an object in a template: the tools split it themselves
         for index, key in enumerate(keys):
             expected = "createOptions" if index == 0 else f"createOptions{index:02d}"
             if key != expected:

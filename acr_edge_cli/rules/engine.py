@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable
 from typing import Any
 
-from acr_edge_cli.diagnostics import Diagnostic
+from acr_edge_cli.diagnostics import Diagnostic, JsonPath
 from acr_edge_cli.document import SourceDocument
+from acr_edge_cli.file_kinds import FileKind, Kind, layered_view, manifest_view, template_view
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 from acr_edge_cli.rules import ALL_RULES
 from acr_edge_cli.rules.base import Finding, Rule
@@ -63,8 +63,12 @@ def check_manifest(
     rules: RuleSelection = DEFAULT,
     generated: bool = False,
     in_folder: bool = False,
+    template: bool = False,
+    partial: bool = False,
+    stringified: frozenset[JsonPath] = frozenset(),
 ) -> list[Diagnostic]:
-    """Schema and manifest rules for one manifest.
+    """Schema and manifest rules for one manifest (for template, partial and stringified
+    see ManifestContext).
 
     For a manifest generated from a hierarchy (`device` given, or `generated`), rules that
     also check hierarchies are skipped: they already reported at the hierarchy's own lines.
@@ -72,7 +76,7 @@ def check_manifest(
     skipped: check_output reports them.
     """
     generated = generated or device is not None
-    context = ManifestContext(document, device, hierarchy)
+    context = ManifestContext(document, device, hierarchy, template, partial, stringified)
     found: list[Diagnostic] = []
     for rule in _manifest_rules(generated, in_folder, rules):
         found.extend(_diagnostics(rule, rule.check("manifest", context), document))
@@ -99,25 +103,50 @@ def check_configuration(
     total: int = 1,
     rules: RuleSelection = DEFAULT,
     generated: bool = False,
+    standalone: bool = False,
+    template: bool = False,
+    stringified: frozenset[JsonPath] = frozenset(),
 ) -> list[Diagnostic]:
-    """Configuration rules for one IoT Hub configuration document; a base deployment's
-    content is also checked as a manifest, with pointers under /content."""
-    context = ConfigurationContext(document, position, total)
+    """Configuration rules for one IoT Hub configuration document (`standalone`: a layered
+    deployment's content without the configuration's own keys, always under `content`);
+    its modules and routes are also checked as a manifest, a partial one when layered."""
+    context = ConfigurationContext(document, position, total, standalone)
     found: list[Diagnostic] = []
     for rule in ALL_RULES:
         if "configuration" in rule.scopes and rules.runs(rule.name):
             found.extend(_diagnostics(rule, rule.check("configuration", context), document))
     content = context.content.get("content")
-    if isinstance(content, dict) and "modulesContent" in content and not context.is_layered:
-        inner = SourceDocument(
-            document.path,
-            content,
-            lambda path: document.locate(("content", *path)),
-            lambda path: document.locate(("content", *path), key=True),
+    if isinstance(content, dict) and isinstance(content.get("modulesContent"), dict):
+        inner = document.view(content, lambda path: ("content", *path))
+        layered = context.is_layered
+        found += check_manifest(
+            layered_view(inner) if layered else inner,
+            rules=rules,
+            generated=generated,
+            template=template,
+            partial=layered,
+            stringified=stringified,
         )
-        for diagnostic in check_manifest(inner, rules=rules, generated=generated):
-            found.append(dataclasses.replace(diagnostic, pointer="/content" + diagnostic.pointer))
     return sorted(_without_schema_duplicates(found))
+
+
+def check_file(
+    document: SourceDocument, kind: FileKind, *, rules: RuleSelection = DEFAULT
+) -> list[Diagnostic]:
+    """Checks for one file of any manifest kind but a configuration (checked with the
+    others of its hub, check_configuration): what that kind requires."""
+    template = kind.kind is Kind.TEMPLATE
+    stringified: frozenset[JsonPath] = frozenset()
+    if template:
+        document, stringified = template_view(document)
+    manifest = manifest_view(document, kind)
+    if kind.layered:
+        # checked as a layered deployment on its own, with its content under `content`
+        wrapped = manifest.view({"content": manifest.data}, lambda path: path[1:])
+        return check_configuration(
+            wrapped, rules=rules, standalone=True, template=template, stringified=stringified
+        )
+    return check_manifest(manifest, rules=rules, template=template, stringified=stringified)
 
 
 def check_hierarchy(

@@ -18,7 +18,10 @@ SUMMARY = "two modules bind the same host port (typically edgeHub and the API pr
 def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     bound_by: dict[tuple[str, str], str] = {}
     for entry in context.all_modules():
-        host_config = entry.create_options.get("HostConfig")
+        options = entry.create_options
+        if options is None:
+            continue  # unreadable: create-options-invalid says so
+        host_config = options.get("HostConfig")
         bindings = host_config.get("PortBindings") if isinstance(host_config, dict) else None
         if not isinstance(bindings, dict):
             continue

@@ -78,7 +78,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
                     )
             elif is_secret_name(name) and not is_placeholder(value):
                 yield Finding(env_path(entry, name), f"{entry.name}: {name} is a literal secret")
-        entries = entry.create_options.get("Env")
+        entries = (entry.create_options or {}).get("Env")
         for entry_text in entries if isinstance(entries, list) else ():
             variable, equals, value = str(entry_text).partition("=")
             if equals and is_secret_name(variable) and not is_placeholder(value):

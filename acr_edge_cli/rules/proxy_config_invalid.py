@@ -1,7 +1,9 @@
 """The API proxy's `proxy_config` desired property is not usable. It must be the base64 of
 an nginx template and, as any twin value, at most 4096 bytes (the default template alone is
 7232 bytes in base64). `#if_tag !${VAR}` blocks are never removed by the proxy's template
-engine, so both branches end up in the config. Fix: shrink the config or bind-mount it to
+engine of the `:1.1` image, so both branches end up in the config (a warning: the `:1.0`
+image's engine removed them when the variable was set, so a config written for it is
+right there, and is not reported). Fix: shrink the config or bind-mount it to
 `/app/nginx_default_config.conf`; for negation write
 `#if_tag boolean_expression[!(${VAR})]`."""
 
@@ -10,6 +12,7 @@ import binascii
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
+from acr_edge_cli.images import version_of
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import ManifestContext
 
@@ -17,7 +20,7 @@ NAME = "proxy-config-invalid"
 SEVERITY = Severity.ERROR
 SUMMARY = (
     "`proxy_config` is not base64, decodes to over 4096 bytes as a twin value, or uses "
-    "`#if_tag !${…}` (never removed by the proxy)"
+    "`#if_tag !${…}` (never removed by the :1.1 proxy; a warning)"
 )
 LIMIT = 4096
 
@@ -46,9 +49,12 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
         except (binascii.Error, ValueError):
             yield Finding(path, f"{entry.name}: proxy_config is not base64 of UTF-8 text")
             continue
-        if "#if_tag !${" in text:
+        version = version_of(entry.reference)
+        if "#if_tag !${" in text and (version is None or version[:2] != (1, 0)):
+            which = f"{entry.image}" if version else "the :1.1 image"
             yield Finding(
                 path,
-                f"{entry.name}: proxy_config uses '#if_tag !${{...}}', which the proxy never "
-                "removes; write '#if_tag boolean_expression[!(${VAR})]'",
+                f"{entry.name}: proxy_config uses '#if_tag !${{...}}', which {which} never "
+                "removes (only the 1.0 image did); write '#if_tag boolean_expression[!(${VAR})]'",
+                Severity.WARNING,
             )

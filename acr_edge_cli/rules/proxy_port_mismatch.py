@@ -31,6 +31,8 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
             )
             continue
         options = entry.create_options
+        if options is None:
+            continue  # unreadable: create-options-invalid says so
         host_config = options.get("HostConfig")
         bindings = host_config.get("PortBindings") if isinstance(host_config, dict) else None
         bound = set(bindings) if isinstance(bindings, dict) else set()

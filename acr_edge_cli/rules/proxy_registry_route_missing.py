@@ -33,7 +33,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
                 Severity.WARNING,
                 on_key=True,
             )
-        elif not connected and not docker and not context.is_lower_layer:
+        elif not connected and not docker and not context.is_lower_layer and not context.partial:
             yield Finding(
                 entry.path,
                 f"{entry.name}: top-layer API proxy without CONNECTED_ACR_ROUTE_ADDRESS or "

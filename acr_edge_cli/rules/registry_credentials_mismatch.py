@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.manifest_modules import AGENT
+from acr_edge_cli.placeholders import has_placeholder
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import ManifestContext
 
@@ -27,11 +28,17 @@ def _needs_credentials(host: str, generated: bool) -> bool:
 
 
 def check_manifest(context: ManifestContext) -> Iterator[Finding]:
+    if context.partial:
+        return  # the credentials may be in the base deployment
     credentials = context.registry_credentials()
     addresses = set()
+    unknown = False
     for key, credential in credentials.items():
         address = credential.get("address") if isinstance(credential, dict) else None
         if not isinstance(address, str):
+            continue  # registry-credentials-invalid reports it
+        if has_placeholder(address):
+            unknown = True  # a template's address: any host may be the one it names
             continue
         if "://" in address or "/" in address:
             yield Finding(
@@ -43,7 +50,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     generated = context.device is not None
     for entry in context.all_modules():
         reference = entry.reference
-        if reference is None or reference.host is None:
+        if reference is None or reference.host is None or unknown or has_placeholder(entry.image):
             continue
         if (
             _needs_credentials(reference.host, generated)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.manifest_modules import HUB
+from acr_edge_cli.placeholders import has_placeholder
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import ManifestContext
 
@@ -24,8 +25,8 @@ SINK = re.compile(r"BrokeredEndpoint\s*\(\s*[\"']/modules/([^/\"']+)/", re.IGNOR
 
 def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     routes = context.hub.get("routes")
-    if not isinstance(routes, dict):
-        return
+    if not isinstance(routes, dict) or context.partial:
+        return  # a layered deployment's modules may be in the base deployment
     known = {entry.name for entry in context.user_modules()}
     # Only a generated manifest is known to be the whole deployment.
     severity = None if context.device is not None else Severity.WARNING
@@ -39,7 +40,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
         for pattern, role in ((SOURCE, "source"), (SINK, "sink")):
             for match in pattern.finditer(text):
                 module = match.group(1)
-                if module != "*" and module not in known:
+                if module != "*" and module not in known and not has_placeholder(module):
                     yield Finding(
                         path,
                         f"route {name!r}: {role} module {module!r} is not in this deployment",

@@ -2,24 +2,16 @@
 (minute hour day-of-month month day-of-week, evaluated in UTC). The service refuses it.
 Fix: write e.g. `0 */4 * * *` (every four hours) or `* * * * *` (always online)."""
 
-import functools
 from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import HierarchyContext, registry_setting_path
+from acr_edge_cli.schedules import is_valid_schedule
 
 NAME = "sync-schedule-invalid"
 SEVERITY = Severity.ERROR
 SUMMARY = "the schedule is not a valid 5-field cron expression"
-
-
-@functools.lru_cache(maxsize=256)  # the same few schedules on many devices
-def is_valid_schedule(schedule: str) -> bool:
-    from croniter import croniter  # loaded only where hierarchies are checked
-
-    # croniter also takes 6- and 7-field forms (seconds, years); the service takes 5 fields.
-    return len(schedule.split()) == 5 and bool(croniter.is_valid(schedule))
 
 
 def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:

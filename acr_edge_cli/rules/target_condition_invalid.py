@@ -18,6 +18,8 @@ OTHER_FIELDS = re.compile(r"\bproperties\.|\bcapabilities\.|\bstatus\b")
 
 
 def check_configuration(context: ConfigurationContext) -> Iterator[Finding]:
+    if context.standalone:
+        return  # a layered deployment's content alone has no target condition or id
     content = context.content.get("content")
     if not isinstance(content, dict) or "modulesContent" not in content:
         return  # module and device configurations have their own condition language

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.manifest_modules import AGENT, HUB
+from acr_edge_cli.placeholders import has_placeholder
 from acr_edge_cli.rules.base import Finding
 from acr_edge_cli.rules.contexts import ManifestContext
 from acr_edge_cli.schema_check import AGENT_SCHEMA_VERSIONS, HUB_SCHEMA_VERSIONS
@@ -25,7 +26,7 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
         ("$edgeHub", context.hub, HUB_SCHEMA_VERSIONS),
     ):
         version = desired.get("schemaVersion")
-        if isinstance(version, str) and version not in known:
+        if isinstance(version, str) and version not in known and not has_placeholder(version):
             base = AGENT if twin == "$edgeAgent" else HUB
             yield Finding(
                 (*base, "schemaVersion"),

@@ -26,19 +26,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 FIX_RETIRED = (
-    "           fix: plan a move to the Arc extension; silence with "
-    "`--disable connected-registry-on-iot-edge-retired`.\n"
-)
-FIX_ROUTE = (
-    "           fix: write the module's name exactly as in `modules`, with the port it serves.\n"
-)
-RETIRED = (
     "info     connected registry on IoT Edge has been out of Microsoft support since "
     "2024-09-30  [connected-registry-on-iot-edge-retired]\n"
-)
-BLOB = (
-    "warning  IoTEdgeAPIProxy: BLOB_UPLOAD_ROUTE_ADDRESS points at 'AzureBlobStorageonIoTEdge', "
-    "which is not a module of this deployment  [proxy-route-target-unknown]\n"
 )
 
 
@@ -49,14 +38,10 @@ def test_generate_two_layer_prints_findings_and_what_it_wrote(
     assert result.exit_code == 0
     assert result.stderr == ""
     assert result.stdout == (
-        "out/layer-0/top-layer/deployment.json\n"
-        f"  72:26    {BLOB}{FIX_ROUTE}"
-        "out/layer-1/lower-layer/deployment.json\n"
-        f"  72:26    {BLOB}"
         "two-layer.yaml\n"
-        f"  39:7     {RETIRED}{FIX_RETIRED}"
+        f"  38:7     {RETIRED}{FIX_RETIRED}"
         "wrote 2 manifests to out/ (layer-0: 1, layer-1: 1); "
-        "0 errors, 2 warnings, 1 info in 3 files\n"
+        "0 errors, 0 warnings, 1 info in 3 files\n"
     )
     index = read_json(workdir / "out" / "index.json")
     assert index["hierarchy"] == "contoso-tutorial"
@@ -102,29 +87,34 @@ def test_generate_json_report(workdir: Path, cli: Callable[..., CliResult]) -> N
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["written"] is True
-    assert report["summary"] == {"files": 3, "errors": 0, "warnings": 2, "infos": 1}
+    assert report["summary"] == {"files": 3, "errors": 0, "warnings": 0, "infos": 1}
     assert [d["id"] for d in report["devices"]] == ["top-layer", "lower-layer"]
-    first = report["diagnostics"][0]
+    (first,) = report["diagnostics"]
     assert first == {
-        "rule": "proxy-route-target-unknown",
-        "severity": "warning",
-        "message": "IoTEdgeAPIProxy: BLOB_UPLOAD_ROUTE_ADDRESS points at "
-        "'AzureBlobStorageonIoTEdge', which is not a module of this deployment",
-        "file": "out/layer-0/top-layer/deployment.json",
-        "pointer": "/modulesContent/$edgeAgent/properties.desired/modules/IoTEdgeAPIProxy/env/"
-        "BLOB_UPLOAD_ROUTE_ADDRESS/value",
-        "line": 72,
-        "column": 26,
+        "rule": "connected-registry-on-iot-edge-retired",
+        "severity": "info",
+        "message": "connected registry on IoT Edge has been out of Microsoft support since "
+        "2024-09-30",
+        "file": "two-layer.yaml",
+        "pointer": "/devices/0/connected_registry",
+        "line": 38,
+        "column": 7,
     }
-    # the pointer and line really lead to the value in the written file
-    lines = (workdir / "out/layer-0/top-layer/deployment.json").read_text().splitlines()
-    assert lines[71][25:].startswith('"AzureBlobStorageonIoTEdge:11002"')
+    # the pointer and line really lead to the value in the file
+    lines = (workdir / "two-layer.yaml").read_text().splitlines()
+    assert lines[35].strip() == "connected_registry:"
+    assert lines[37][6:].startswith("name: topregistry")
 
 
 def test_strict_blocks_writing_on_warnings(workdir: Path, cli: Callable[..., CliResult]) -> None:
+    def unpinned_module(data: dict[str, Any]) -> None:
+        data["devices"][0]["modules"] = {"sensor": {"image": "contoso/sensor:latest"}}
+
+    _break(workdir / "two-layer.yaml", unpinned_module)
     result = cli("generate", "two-layer.yaml", "-o", "out", "--strict")
     assert result.exit_code == 1
-    assert result.stderr == "nothing written: 0 errors, 2 warnings, 1 info in 3 files\n"
+    assert "[image-tag-not-pinned]" in result.stdout
+    assert result.stderr == "nothing written: 0 errors, 1 warning, 1 info in 3 files\n"
     assert not Path("out").exists()
 
 
@@ -177,7 +167,7 @@ def test_errors_block_writing_and_keep_the_previous_output(
     result = cli("generate", "two-layer.yaml", "-o", "out")
     assert result.exit_code == 1
     assert "[repositories-not-subset]" in result.stdout
-    assert result.stderr == "nothing written: 1 error, 2 warnings, 1 info in 3 files\n"
+    assert result.stderr == "nothing written: 1 error, 0 warnings, 1 info in 3 files\n"
     after = {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()}
     assert after == before
 
@@ -252,9 +242,9 @@ def test_inline_secrets_needs_every_secret(workdir: Path, cli: Callable[..., Cli
     result = cli("generate", "two-layer.yaml", "-o", "out", "--inline-secrets", env=env)
     assert result.exit_code == 2
     assert result.stderr == (
-        "two-layer.yaml:53:19: error: environment variable TOP_SYNC_TOKEN_PASSWORD is not set "
+        "two-layer.yaml:54:19: error: environment variable TOP_SYNC_TOKEN_PASSWORD is not set "
         "(secret reference ${TOP_SYNC_TOKEN_PASSWORD})\n"
-        "two-layer.yaml:70:23: error: environment variable LOWER_SYNC_TOKEN_PASSWORD is not set "
+        "two-layer.yaml:71:23: error: environment variable LOWER_SYNC_TOKEN_PASSWORD is not set "
         "(secret reference ${LOWER_SYNC_TOKEN_PASSWORD})\n"
     )
 
@@ -295,28 +285,25 @@ def test_validate_a_broken_manifest_points_at_the_line(
     result = cli("validate", str(path), "--format", "json")
     assert result.exit_code == 1
     rules = {(d["rule"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]}
-    # line 61 holds the API proxy's createOptions in the written file
-    assert ("host-port-conflict", 61) in rules
-    assert ("proxy-port-mismatch", 61) in rules
+    # line 62 holds the API proxy's createOptions in the written file
+    assert ("host-port-conflict", 62) in rules
+    assert ("proxy-port-mismatch", 62) in rules
 
 
 def test_validate_formats_sarif_and_github(workdir: Path, cli: Callable[..., CliResult]) -> None:
     sarif = json.loads(cli("validate", "two-layer.yaml", "--format", "sarif").stdout)
     assert sarif["version"] == "2.1.0"
     results = sarif["runs"][0]["results"]
-    assert {r["ruleId"] for r in results} == {
-        "connected-registry-on-iot-edge-retired",
-        "proxy-route-target-unknown",
-    }
+    assert {r["ruleId"] for r in results} == {"connected-registry-on-iot-edge-retired"}
     retired = next(r for r in results if r["level"] == "note")
     assert retired["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "two-layer.yaml"},
-        "region": {"startLine": 39, "startColumn": 7},
+        "region": {"startLine": 38, "startColumn": 7},
     }
     github = cli("validate", "two-layer.yaml", "--format", "github").stdout.splitlines()
-    assert len(github) == 3
+    assert len(github) == 1
     assert github[0] == (
-        "::notice file=two-layer.yaml,line=39,col=7,title=connected-registry-on-iot-edge-retired"
+        "::notice file=two-layer.yaml,line=38,col=7,title=connected-registry-on-iot-edge-retired"
         "::connected registry on IoT Edge has been out of Microsoft support since 2024-09-30"
     )
 
@@ -480,7 +467,7 @@ def test_validate_report_writes_the_report_to_a_file(
     result = cli("validate", EXAMPLES / "two-layer.yaml", "--format", "sarif", "--report", report)
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr == f"0 errors, 2 warnings, 1 info in 1 file; report in {report}\n"
+    assert result.stderr == f"0 errors, 0 warnings, 1 info in 1 file; report in {report}\n"
     assert json.loads(report.read_text())["version"] == "2.1.0"
     plain = cli("validate", EXAMPLES / "two-layer.yaml", "--report", report)
     assert plain.exit_code == 2

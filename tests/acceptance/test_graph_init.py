@@ -92,10 +92,35 @@ def test_inits_example_explains_every_key_the_first_time_it_appears() -> None:
     assert {"blob_upload_route", "sync_token", "repositories", "children"} <= explained
 
 
-def test_the_example_says_where_its_two_warnings_come_from(
+def test_the_blob_route_is_written_only_where_its_module_runs(
     tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:
-    text = (EXAMPLES / "two-layer.yaml").read_text()
-    assert "proxy-route-target-unknown" in text  # explained where the route is set
+    """The example's default blob route names a module no device runs: no manifest gets
+    BLOB_UPLOAD_ROUTE_ADDRESS (uploads go on to the parent), and nothing warns. A device
+    that runs the module gets it; its child does not."""
+    import yaml
+
     result = cli("generate", EXAMPLES / "two-layer.yaml", "-o", tmp_path / "out")
-    assert result.stdout.count("[proxy-route-target-unknown]") == 2
+    assert result.exit_code == 0
+    assert "0 errors, 0 warnings" in result.stdout
+    for manifest in (tmp_path / "out").rglob("deployment.json"):
+        assert "BLOB_UPLOAD_ROUTE_ADDRESS" not in manifest.read_text()
+    data = yaml.safe_load((EXAMPLES / "two-layer.yaml").read_text())
+    data["devices"][0]["modules"] = {
+        "AzureBlobStorageonIoTEdge": {"image": "azure-blob-storage:1.4"}
+    }
+    data["devices"][0]["connected_registry"]["repositories"].append("azure-blob-storage")
+    data["devices"][0]["children"][0]["connected_registry"]["repositories"].append(
+        "azure-blob-storage"
+    )
+    source = tmp_path / "with-blob.yaml"
+    source.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = cli("generate", source, "-o", tmp_path / "blob")
+    assert result.exit_code == 0, result.stdout
+    top = (tmp_path / "blob/layer-0/top-layer/deployment.json").read_text()
+    lower = (tmp_path / "blob/layer-1/lower-layer/deployment.json").read_text()
+    assert (
+        '"BLOB_UPLOAD_ROUTE_ADDRESS": {\n                "value": "AzureBlobStorageonIoTEdge:11002"'
+        in top
+    )
+    assert "BLOB_UPLOAD_ROUTE_ADDRESS" not in lower

@@ -5,7 +5,12 @@ module by module, with the differences the project chose on purpose:
 - current versions (runtime 1.5, API proxy 1.1, connected registry 0.9.0, not 1.2.4/1.1.2/0.8.0);
 - the obsolete NGINX_CONFIG_ENV_VAR_LIST dropped from the lower layer's API proxy;
 - one API proxy module name on both layers (the tutorial's lower layer says IoTEdgeApiProxy);
-- no startupOrder on the lower layer's proxy (the tutorial sets 3 there but not on top);
+- startupOrder 1 on the connected registry and 2 on the API proxy on both layers (the
+  tutorial sets 3 on the lower layer's proxy only): nginx does not start until the
+  registry's name resolves;
+- the lower layer's connected registry binds the host's CA store read-only, as the preview
+  nested quickstart did (without it the sync over TLS fails, Azure/acr#620);
+- no BLOB_UPLOAD_ROUTE_ADDRESS: no device runs the blob module, so uploads go to the parent;
 - edgeAgent createOptions "{}" instead of "" (both mean "no options" to the runtime);
 - the data folder /var/lib/connected-registry instead of the tutorial's home directory;
 - the lower layer's pull credentials are named after what they reach (connectedregistry).
@@ -29,7 +34,9 @@ DATA_ENDPOINT = "contosoregistry.eastus.data.azurecr.io"
 UPSTREAM = "$upstream:8000"
 
 
-def _module(image: str, create_options: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+def _module(
+    image: str, create_options: dict[str, Any], env: dict[str, str], startup_order: int
+) -> dict[str, Any]:
     return {
         "type": "docker",
         "image": image,
@@ -37,6 +44,7 @@ def _module(image: str, create_options: dict[str, Any], env: dict[str, str]) -> 
         "env": env,
         "status": "running",
         "restartPolicy": "always",
+        "startupOrder": startup_order,
         "version": "1.0",
     }
 
@@ -86,7 +94,20 @@ def _expected(layer: str) -> dict[str, Any]:
         "modules": {
             "connected-registry": _module(
                 f"{registry}/acr/connected-registry:0.9.0",
-                {"HostConfig": {"Binds": ["/var/lib/connected-registry:/var/acr/data"]}},
+                {
+                    "HostConfig": {
+                        "Binds": ["/var/lib/connected-registry:/var/acr/data"]
+                        + (
+                            []
+                            if top
+                            else [
+                                "/etc/ssl/certs:/etc/ssl/certs:ro",
+                                "/usr/local/share/ca-certificates:"
+                                "/usr/local/share/ca-certificates:ro",
+                            ]
+                        )
+                    }
+                },
                 {
                     "ACR_REGISTRY_CONNECTION_STRING": (
                         f"ConnectedRegistryName={registry_name};SyncTokenName={token};"
@@ -94,6 +115,7 @@ def _expected(layer: str) -> dict[str, Any]:
                         "ParentEndpointProtocol=https"
                     )
                 },
+                1,
             ),
             "IoTEdgeAPIProxy": _module(
                 f"{registry}/azureiotedge-api-proxy:1.1",
@@ -101,8 +123,8 @@ def _expected(layer: str) -> dict[str, Any]:
                 {
                     "NGINX_DEFAULT_PORT": "8000",
                     "CONNECTED_ACR_ROUTE_ADDRESS": "connected-registry:8080",
-                    "BLOB_UPLOAD_ROUTE_ADDRESS": "AzureBlobStorageonIoTEdge:11002",
                 },
+                2,
             ),
         },
         "routes": ["FROM /messages/* INTO $upstream"],

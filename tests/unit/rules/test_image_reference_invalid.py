@@ -12,7 +12,8 @@ def test_fires_on_references_that_do_not_parse(image: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "image", ["localhost:5000/a/b:1", "a@sha256:0123abcd", "$upstream:443/a/b:1.0-linux-amd64"]
+    "image",
+    ["localhost:5000/a/b:1", "a@sha256:" + "0123abcd" * 8, "$upstream:443/a/b:1.0-linux-amd64"],
 )
 def test_near_miss_valid_references(image: str) -> None:
     content = manifest()

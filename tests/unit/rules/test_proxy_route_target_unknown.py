@@ -8,7 +8,6 @@ def _route(address: str) -> dict[str, object]:
     agent(content)["modules"]["IoTEdgeAPIProxy"]["env"]["CONNECTED_ACR_ROUTE_ADDRESS"] = {
         "value": address
     }
-    del agent(content)["modules"]["IoTEdgeAPIProxy"]["env"]["BLOB_UPLOAD_ROUTE_ADDRESS"]
     return content
 
 
@@ -23,9 +22,14 @@ def test_fires_on_the_wrong_port_for_a_connected_registry() -> None:
     assert "serves on 8080" in finding.message
 
 
-def test_blob_route_to_a_missing_module_is_a_warning() -> None:
-    (finding,) = manifest_findings(manifest(), "proxy-route-target-unknown")
+def test_blob_route_to_a_missing_module_is_a_warning_that_says_to_remove_it() -> None:
+    content = manifest("lower")
+    agent(content)["modules"]["IoTEdgeAPIProxy"]["env"]["BLOB_UPLOAD_ROUTE_ADDRESS"] = {
+        "value": "AzureBlobStorageonIoTEdge:11002"
+    }
+    (finding,) = manifest_findings(content, "proxy-route-target-unknown")
     assert finding.severity.label == "warning"
+    assert "remove it so that blob uploads go to the parent" in finding.message
 
 
 def test_near_miss_correct_route() -> None:
