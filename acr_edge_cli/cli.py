@@ -324,7 +324,7 @@ def validate(
         typer.Option(
             "--kind",
             help="Read every file as this kind instead of telling by its name and keys "
-            "(az-wrapper: {\"content\": {\"modulesContent\"}}; other: skip).",
+            '(az-wrapper: {"content": {"modulesContent"}}; other: skip).',
         ),
     ] = None,
 ) -> None:

@@ -193,6 +193,17 @@ def _read_places(value: object, problems: _Problems, where: JsonPath) -> tuple[A
     return tuple((p["pointer"], tuple(p["names"])) for p in value)
 
 
+def holds_index(folder: Path) -> bool:
+    """Whether `folder` is (by its index.json) one acr-edge generated."""
+    import json
+
+    try:
+        data = json.loads((folder / INDEX_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("generator", "")).startswith(GENERATOR_PREFIX)
+
+
 def read_index(folder: Path) -> OutputIndex | None:
     """The checked index.json of a generated folder, or None when the folder has none.
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from acr_edge_cli.errors import InputError
 from acr_edge_cli.file_kinds import Kind, detect, forced, manifest_view
 from acr_edge_cli.loader import load_file, parse_json, read_text, reread_json
 from acr_edge_cli.loading import read_hierarchy, start_imports_while_parsing, wait_for_imports
-from acr_edge_cli.output import OutputIndex, read_index
+from acr_edge_cli.output import OutputIndex, holds_index, read_index
 from acr_edge_cli.placeholders import quote_bare_placeholders
 from acr_edge_cli.rendering import Progress, rendering
 from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
@@ -162,6 +164,40 @@ def _validate_output(
     )
 
 
+#: A YAML file in a folder is taken for a hierarchy when it has the format's top-level keys.
+_HIERARCHY_KEYS = re.compile(r"^devices:", re.MULTILINE)
+_HIERARCHY_MARK = re.compile(r"^cloud_registry:", re.MULTILINE)
+
+
+def _looks_like_hierarchy(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # let the reader report it
+    return bool(_HIERARCHY_KEYS.search(text) and _HIERARCHY_MARK.search(text))
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """In a folder: the folders acr-edge generated (checked by their index.json, not
+    entered), then every other `*.json`, and the YAML files that are hierarchies (other
+    YAML, a CI pipeline say, is not ours to judge)."""
+    generated: list[Path] = []
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        here = Path(root)
+        if holds_index(here):
+            generated.append(here)
+            dirs.clear()
+            continue
+        dirs.sort()
+        for name in sorted(names):
+            path = here / name
+            suffix = path.suffix.lower()
+            if suffix == ".json" or (suffix in (".yaml", ".yml") and _looks_like_hierarchy(path)):
+                files.append(path)
+    return generated, files
+
+
 def validate_paths(
     paths: Collection[Path],
     *,
@@ -186,21 +222,24 @@ def validate_paths(
     if any(path.suffix.lower() != ".json" and not path.is_dir() for path in paths):
         start_imports_while_parsing(import_meanwhile)  # a hierarchy file
     queue: list[Path] = []
+    folders: list[Path] = []
     for path in paths:
         if not path.is_dir():
             queue.append(path)
             continue
+        generated, files = _walk(path)
+        folders += generated
+        queue += files
+    for folder in folders:
         try:
-            index = read_index(path)
+            index = read_index(folder)
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
             continue
         if index is not None and index.as_configurations:
             queue.extend(index.path(c.file) for c in index.configurations)
         elif index is not None:
-            _validate_output(path, index, result, rules, progress)
-        else:
-            queue.extend(sorted(p for p in path.rglob("*.json")))
+            _validate_output(folder, index, result, rules, progress)
     configurations: list[SourceDocument] = []
     for path in queue:
         display = str(path)

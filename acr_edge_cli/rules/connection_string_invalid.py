@@ -2,10 +2,10 @@
 `ConnectedRegistryName`, `SyncTokenName`, `SyncTokenPassword`, `ParentGatewayEndpoint` and
 `ParentEndpointProtocol`. On the top layer the parent is the cloud registry's data endpoint
 over `https`; below, `$IOTEDGE_PARENTHOSTNAME:<proxy port>` (`$upstream` is not resolved
-in environment variables). Fix: copy the string from `az acr connected-registry
-get-settings`, or let `acr-edge generate` write it. A runtime before 0.3.0 configured with
-the separate `ACR_REGISTRY_NAME`, `ACR_SYNC_TOKEN_NAME`, ... variables is judged as written
-for its version."""
+in environment variables). A runtime before 0.3.0 configured with the separate
+`ACR_REGISTRY_NAME`, `ACR_SYNC_TOKEN_NAME`, ... variables is judged as written for its
+version. Fix: copy the string from `az acr connected-registry get-settings`, or let
+`acr-edge generate` write it."""
 
 import re
 from collections.abc import Iterator

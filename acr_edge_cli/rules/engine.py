@@ -8,7 +8,14 @@ from typing import Any
 
 from acr_edge_cli.diagnostics import Diagnostic, JsonPath
 from acr_edge_cli.document import SourceDocument
-from acr_edge_cli.file_kinds import FileKind, Kind, layered_view, manifest_view, template_view
+from acr_edge_cli.file_kinds import (
+    CONTENT_KEYS,
+    FileKind,
+    Kind,
+    layered_view,
+    manifest_view,
+    template_view,
+)
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
 from acr_edge_cli.rules import ALL_RULES
 from acr_edge_cli.rules.base import Finding, Rule
@@ -116,8 +123,9 @@ def check_configuration(
         if "configuration" in rule.scopes and rules.runs(rule.name):
             found.extend(_diagnostics(rule, rule.check("configuration", context), document))
     content = context.content.get("content")
-    if isinstance(content, dict) and isinstance(content.get("modulesContent"), dict):
-        inner = document.view(content, lambda path: ("content", *path))
+    key = next((k for k in CONTENT_KEYS if isinstance(content, dict) and k in content), None)
+    if isinstance(content, dict) and key is not None and isinstance(content[key], dict):
+        inner = manifest_view(document, FileKind(Kind.CONFIGURATION, ("content",), key))
         layered = context.is_layered
         found += check_manifest(
             layered_view(inner) if layered else inner,

@@ -26,6 +26,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 FIX_RETIRED = (
+    "           fix: plan a move to the Arc extension; silence with "
+    "`--disable connected-registry-on-iot-edge-retired`.\n"
+)
+RETIRED = (
     "info     connected registry on IoT Edge has been out of Microsoft support since "
     "2024-09-30  [connected-registry-on-iot-edge-retired]\n"
 )
