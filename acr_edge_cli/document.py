@@ -7,7 +7,7 @@ manifests in memory; rules and reports use them to put a line and column on a fi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,3 +88,16 @@ class SourceDocument:
             message=message,
             pointer=to_pointer(self.source_path(path)),
         )
+
+
+def walk_strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
+    """Every string in a JSON value with its path; iterative, so no depth breaks it."""
+    stack: list[tuple[Any, JsonPath]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            yield where, node
+        elif isinstance(node, dict):
+            stack.extend((item, (*where, key)) for key, item in node.items())
+        elif isinstance(node, list):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node))

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from acr_edge_cli.diagnostics import JsonPath
-from acr_edge_cli.document import SourceDocument
+from acr_edge_cli.document import SourceDocument, walk_strings
 
 
 class Kind(enum.StrEnum):
@@ -77,6 +77,14 @@ def is_layered(modules_content: Any) -> bool:
     )
 
 
+def _names_built_images(modules_content: Any) -> bool:
+    """Images written as `${MODULES.<name>}` / `${MODULEDIR<path>}`: only the IoT Edge
+    tools (iotedgedev, VS Code) fill these in, from a template."""
+    return any(
+        "${MODULES." in text or "${MODULEDIR<" in text for _, text in walk_strings(modules_content)
+    )
+
+
 def _not_a_manifest(path: PurePath, data: dict[str, Any]) -> str | None:
     schema = data.get("$schema")
     schema = schema if isinstance(schema, str) else ""
@@ -108,8 +116,20 @@ def detect(path: PurePath, data: Any, *, template_text: bool = False) -> FileKin
         return FileKind(Kind.OTHER, other="no modulesContent, not a deployment manifest")
     base, key = found
     content: dict[str, Any] = data["content"] if base else data
+    twins = content[key]
+    if key == "moduleContent" and twins and not any(t.startswith("$edge") for t in twins):
+        # `moduleContent` of an automatic module configuration: a module twin's
+        # `properties.desired...`, no edge deployment
+        return FileKind(
+            Kind.OTHER, other="an IoT Hub module configuration, not an IoT Edge deployment"
+        )
     layered = is_layered(content[key])
-    template = template_text or "$schema-template" in data or path.name.endswith(".template.json")
+    template = (
+        template_text
+        or "$schema-template" in data
+        or ".template" in path.name.lower()  # deployment.template.json, x.template_1.json
+        or _names_built_images(content[key])
+    )
     if template:
         return FileKind(Kind.TEMPLATE, base, key, layered)
     if base and ("id" in data or "targetCondition" in data):

@@ -18,9 +18,11 @@ import re
 RUNTIME_WORDS = frozenset({"$upstream", "$edgeagent", "$edgehub", "$connectionmetadata"})
 _RUNTIME_PREFIX = "$IOTEDGE_"
 
-# `${...}` (MODULES.x, MODULEDIR<./x>.arm64, VAR), `$VAR`, `%NAME%`, `<slot>`, `{{ name }}`.
+# `${...}` (MODULES.x, MODULEDIR<./x>.arm64, VAR), `$VAR`, `%NAME%`, `#NAME#` (replaced by
+# sed in some samples' pipelines), `<slot>`, `{{ name }}`.
 _TOKEN = re.compile(
-    r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_.]*|%[A-Za-z_][A-Za-z0-9_.]*%|<[^<>]*>|\{\{[^{}]*\}\}"
+    r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_.]*|%[A-Za-z_][A-Za-z0-9_.]*%|#[A-Za-z_][A-Za-z0-9_.]*#"
+    r"|<[^<>]*>|\{\{[^{}]*\}\}"
 )
 
 
@@ -41,22 +43,26 @@ def tokens(value: str) -> list[str]:
 
 def has_placeholder(value: object) -> bool:
     """True for a string holding at least one placeholder: its real value is unknown."""
-    if not isinstance(value, str) or not any(mark in value for mark in "$%<{"):
+    if not isinstance(value, str) or not any(mark in value for mark in "$%#<{"):
         return False
     return bool(tokens(value))
 
 
+#: How documentation redacts a value: `xxxxxxxxxxxxxxxx`, `********`, `...`.
+_REDACTED = re.compile(r"[xX*]{3,}|\.{3}|…")
+
+
 def is_placeholder(value: str) -> bool:
-    """True for a value made only of placeholders and spaces, or empty."""
+    """True for a value made only of placeholders and spaces, or empty, or redacted."""
     rest = _TOKEN.sub(lambda m: "" if _is_token(m.group(0)) else m.group(0), value)
-    return not rest.strip()
+    return not rest.strip() or _REDACTED.fullmatch(rest.strip()) is not None
 
 
-_BRACED = re.compile(r"\$\{[^{}]*\}|%[A-Za-z_][A-Za-z0-9_.]*%")
+_BRACED = re.compile(r"\$\{[^{}]*\}|%[A-Za-z_][A-Za-z0-9_.]*%|#[A-Za-z_][A-Za-z0-9_.]*#")
 
 
 def neutral_braced(value: str) -> str:
-    """The value with each `${...}` and `%NAME%` placeholder replaced by as many `x`, for
+    """The value with each `${...}`, `%NAME%` and `#NAME#` placeholder replaced by as many `x`, for
     text where `$word` has a meaning of its own (a route's `$upstream`, `$body.x`); every
     other character keeps its place."""
     return _BRACED.sub(lambda match: "x" * len(match.group(0)), value)

@@ -3,14 +3,14 @@ configuration, a generated folder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 import orjson
 
 from acr_edge_cli.diagnostics import JsonPath
-from acr_edge_cli.document import SourceDocument
+from acr_edge_cli.document import SourceDocument, walk_strings
 from acr_edge_cli.file_kinds import is_layered
 from acr_edge_cli.manifest_modules import ModuleEntry, mapping, module_entries
 from acr_edge_cli.plan import DevicePlan, HierarchyPlan
@@ -80,18 +80,6 @@ def _within_twin_limits(desired: Any) -> bool:
     except orjson.JSONEncodeError:  # e.g. an integer past 64 bits: count exactly
         return False
     return length <= TWIN_VALUE_LIMIT and 4 * length <= TWIN_DESIRED_LIMIT
-
-
-def walk_strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    stack: list[tuple[Any, JsonPath]] = [(value, path)]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, str):
-            yield where, node
-        elif isinstance(node, dict):
-            stack.extend((item, (*where, key)) for key, item in node.items())
-        elif isinstance(node, list):
-            stack.extend((item, (*where, index)) for index, item in enumerate(node))
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ def _about_placeholder(data: Any, path: JsonPath, on_key: bool) -> bool:
     return has_placeholder(_value_at(data, path))
 
 
+#: What the schema says of a template without `$edgeHub`: pipelines keep such templates to
+#: build and push module images (the IoT Edge tasks' "Build module images"), not to deploy.
+BUILD_ONLY = "'$edgeHub' is a required property"
 #: edgeHub reads `mqttBroker` from schemaVersion 1.2; older versions ignore it.
 MQTT_BROKER_SINCE = "1.2"
 
@@ -50,6 +53,8 @@ def check_manifest(context: ManifestContext) -> Iterator[Finding]:
     for path, message, on_key in manifest_errors(data):
         if _about_placeholder(data, path, on_key):
             continue
+        if context.template and path == ("modulesContent",) and BUILD_ONLY in message:
+            continue  # a template the tools only build modules from needs no edgeHub
         if path == (*HUB, "mqttBroker") and hub_version in ("1.0", "1.1"):
             yield Finding(
                 path,
