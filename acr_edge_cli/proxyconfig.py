@@ -1,16 +1,19 @@
 """The nginx configuration an API proxy module will run, from its manifest settings.
 
 The proxy turns a template into nginx.conf in three steps, reproduced here with its quirks
-(from the module's config parser; docs/layers.md describes the routes):
+(observed in the module's config parser, api-proxy 1.1.4 to 1.1.27; docs/layers.md describes
+the routes):
 
-1. every `${VAR}` is replaced: reserved values first, then the module's environment, then
-   built-in defaults, then "0";
+1. every `${VAR}` the template names is replaced: reserved values first, then the module's
+   environment, then built-in defaults, then "0". Substitution follows envsubst, which
+   refuses a value holding `$`, `{` or `}`: the module then rejects the whole configuration;
 2. every `boolean_expression[...]` is evaluated to 1 or 0: `&(a,b)`, `|(a,b)`, `!(a)`, where
    a value of more than one character is 1, "0" is 0, and a single other character is
    dropped;
-3. every block `#if_tag 0` ... `#endif_tag 0` is removed, non-greedily. Nothing else is:
-   the documented `#if_tag !${VAR}` reads `#if_tag !0` after step 1 and stays, so both
-   branches of such a pair end up in the configuration.
+3. every block `#if_tag 0` ... `#endif_tag 0` is removed, non-greedily. The 1.1 image removes
+   nothing else: the documented `#if_tag !${VAR}` reads `#if_tag !<value>` after step 1 and
+   stays, so both branches of such a pair end up in the configuration. The 1.0 image's
+   parser also removed `#if_tag !<value>` blocks whose variable was set.
 
 The template is the module twin's `proxy_config` (base64) when the manifest sets one, else
 acr-edge's model of the default configuration (templates/nginx/api-proxy.conf).
@@ -25,22 +28,39 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from acr_edge_cli import resources
+from acr_edge_cli.images import version_of
 from acr_edge_cli.manifest_modules import mapping, module_entries
 
 #: Values the proxy sets itself; a module environment cannot override them.
 RESERVED = {"TOKEN_VALIDITY_MINUTES": "30", "TOKEN_SERVER_PORT": "6001"}
 #: Built-in defaults, used when the module's environment does not set them.
 DEFAULTS = {"NGINX_DEFAULT_PORT": "8000", "NGINX_DEFAULT_TLS": "TLSv1.2"}
+#: Route variables whose address the default configuration proxies to without a variable,
+#: so nginx resolves it once, at start: a name that does not resolve stops nginx.
+STATIC_ROUTES = ("CONNECTED_ACR_ROUTE_ADDRESS",)
+#: Route variables looked up per request: a wrong name is a 502 on that route only.
+ROUTES = (
+    "CONNECTED_ACR_ROUTE_ADDRESS",
+    "DOCKER_REQUEST_ROUTE_ADDRESS",
+    "BLOB_UPLOAD_ROUTE_ADDRESS",
+)
+#: Characters envsubst refuses in a substituted value.
+REFUSED_CHARACTERS = "${}"
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_EXPRESSION = re.compile(r"boolean_expression\[([^\]]*)\]")
+_VARIABLE = re.compile(r"\$\{(.*?)\}")
+_EXPRESSION = re.compile(r"boolean_expression\[(.*)\]")  # greedy, to the line's last ]
 _FALSE_BLOCK = re.compile(r"#if_tag 0((.|\n)*?)#endif_tag 0")
+_NEGATED_SET_BLOCK = re.compile(r"#if_tag !(?!0\b)(\S+)(?:.|\n)*?#endif_tag !\1")
 _LOG_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: ", re.MULTILINE)
+#: The reserved top-level domain (RFC 6761) no resolver answers: how a route address naming
+#: no module of the deployment is handed to `nginx -t`.
+_UNKNOWN_SUFFIX = ".invalid"
+_HOST_NOT_FOUND = re.compile(r'host not found in upstream "([^"]*?)' + re.escape(_UNKNOWN_SUFFIX))
 
 
 @dataclass(frozen=True)
@@ -50,15 +70,29 @@ class ProxySettings:
     module_name: str
     env: dict[str, str]
     template: str | None  # the decoded proxy_config, if the twin sets one
+    #: the names of the deployment's modules, lower case: what Docker's DNS resolves
+    modules: frozenset[str] = frozenset()
+    #: the proxy image's version, (1, 1) for `:1.1`; None when the tag does not say
+    version: tuple[int, ...] | None = None
+
+
+class RefusedValue(ValueError):
+    """The proxy refuses its configuration: envsubst will not substitute this value."""
+
+    def __init__(self, variable: str) -> None:
+        super().__init__(
+            f"{variable} holds one of '$', '{{', '}}', which the proxy's template engine "
+            "refuses: the proxy rejects its whole configuration"
+        )
+        self.variable = variable
 
 
 def proxy_settings(manifest: Mapping[str, Any]) -> ProxySettings | None:
     """The API proxy of a manifest (by image or NGINX_DEFAULT_PORT), or None."""
     content = mapping(manifest.get("modulesContent"))
     desired = mapping(mapping(content.get("$edgeAgent")).get("properties.desired"))
-    proxy = next(
-        (m for m in module_entries(desired.get("modules"), system=False) if m.is_api_proxy), None
-    )
+    modules = module_entries(desired.get("modules"), system=False)
+    proxy = next((m for m in modules if m.is_api_proxy), None)
     if proxy is None:
         return None
     env = {key: str(value) for key, value in proxy.env_values.items()}
@@ -69,11 +103,16 @@ def proxy_settings(manifest: Mapping[str, Any]) -> ProxySettings | None:
             template = base64.b64decode(twin["proxy_config"], validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             template = None  # proxy-config-invalid reports it
-    return ProxySettings(proxy.name, env, template)
+    names = frozenset(m.name.lower() for m in modules)
+    return ProxySettings(proxy.name, env, template, names, version_of(proxy.reference))
 
 
 def default_template() -> str:
     return (resources.templates_dir() / "nginx" / "api-proxy.conf").read_text(encoding="utf-8")
+
+
+def template_of(settings: ProxySettings) -> str:
+    return settings.template if settings.template is not None else default_template()
 
 
 def _truth(value: str) -> bool | None:
@@ -119,29 +158,55 @@ def _evaluate(text: str) -> bool:
 
 
 def substitute(template: str, env: Mapping[str, str]) -> str:
-    """Steps 1 and 2: variables, then boolean expressions."""
-
-    def value_of(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in RESERVED:
-            return RESERVED[name]
-        if name in env:
-            return env[name]
-        return DEFAULTS.get(name, "0")
-
-    text = _VARIABLE.sub(value_of, template)
+    """Steps 1 and 2: variables, then boolean expressions. Raises RefusedValue."""
+    values: dict[str, str] = {}
+    for name in _VARIABLE.findall(template):
+        value = RESERVED.get(name, env.get(name, DEFAULTS.get(name, "0")))
+        if any(character in value for character in REFUSED_CHARACTERS):
+            raise RefusedValue(name)
+        values[name] = value
+    text = _VARIABLE.sub(lambda match: values[match.group(1)], template)
     return _EXPRESSION.sub(lambda m: "1" if _evaluate(m.group(1)) else "0", text)
 
 
 def render_nginx_config(settings: ProxySettings, *, parent_hostname: str | None = None) -> str:
     """The nginx.conf the proxy would run. edgeAgent sets IOTEDGE_PARENTHOSTNAME (on child
-    devices) and IOTEDGE_MODULEID; they are added here the same way."""
+    devices) and IOTEDGE_MODULEID; they are added here the same way. Raises RefusedValue."""
     env = dict(settings.env)
     env["IOTEDGE_MODULEID"] = settings.module_name
     if parent_hostname:
         env["IOTEDGE_PARENTHOSTNAME"] = parent_hostname
-    template = settings.template if settings.template is not None else default_template()
-    return _FALSE_BLOCK.sub("", substitute(template, env))
+    text = _FALSE_BLOCK.sub("", substitute(template_of(settings), env))
+    if settings.version is not None and settings.version[:2] == (1, 0):
+        text = _NEGATED_SET_BLOCK.sub("", text)
+    return text
+
+
+def unresolvable_routes(settings: ProxySettings) -> dict[str, str]:
+    """The static route variables (and their values) whose module name this deployment does
+    not have: the names Docker's DNS will not resolve, so nginx will not start."""
+    unknown = {}
+    for variable in STATIC_ROUTES:
+        value = settings.env.get(variable, "")
+        name, _, port = value.rpartition(":")
+        if name and port.isdigit() and name.lower() not in settings.modules:
+            unknown[variable] = value
+    return unknown
+
+
+def resolved_as_on_device(settings: ProxySettings, host: str = "127.0.0.1") -> ProxySettings:
+    """The settings with each route address's module name replaced as Docker's DNS would
+    answer it: a module of the deployment becomes `host`, any other name becomes one that
+    never resolves (`<name>.invalid`). What `nginx -t` needs to judge static upstreams on a
+    machine that is not the device."""
+    env = dict(settings.env)
+    for variable in ROUTES:
+        name, _, port = env.get(variable, "").rpartition(":")
+        if not name or not port.isdigit():
+            continue
+        known = name.lower() in settings.modules
+        env[variable] = f"{host if known else name + _UNKNOWN_SUFFIX}:{port}"
+    return replace(settings, env=env)
 
 
 # --- nginx -t ----------------------------------------------------------------------------
@@ -151,6 +216,8 @@ def render_nginx_config(settings: ProxySettings, *, parent_hostname: str | None 
 class NginxCheck:
     ok: bool
     output: str
+    #: names nginx could not resolve at start (as `resolved_as_on_device` wrote them)
+    unresolved: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,4 +274,5 @@ def check_with_nginx(config: str, tools: NginxTools) -> NginxCheck:
     output = (result.stdout + result.stderr).replace(f"{folder}/", "")
     # keep what nginx says, not when or which process said it
     output = _LOG_PREFIX.sub("", output)
-    return NginxCheck(result.returncode == 0, output.strip())
+    unresolved = tuple(_HOST_NOT_FOUND.findall(output))
+    return NginxCheck(result.returncode == 0, output.strip(), unresolved)

@@ -1,7 +1,10 @@
 """An API proxy route address does not reach a module of this deployment. The proxy sends
 `/v2` and `/acr` to `CONNECTED_ACR_ROUTE_ADDRESS` (`<connected registry module>:8080`) or
 `DOCKER_REQUEST_ROUTE_ADDRESS` (`<registry module>:<port>`), by module name on the IoT Edge
-network; a wrong name or port gives 502 on every pull. A `BLOB_UPLOAD_ROUTE_ADDRESS` whose
+network. The connected registry's address is resolved once, when nginx starts: a name that
+is not a module stops the proxy from starting at all, edgeHub's routes through it included
+(`validate --nginx` shows it); a wrong port, or a wrong Docker route name (looked up per
+request), gives 502 on every pull. A `BLOB_UPLOAD_ROUTE_ADDRESS` whose
 module is missing breaks blob uploads on that device (warning): unset, uploads go to the
 parent's proxy and on up to the layer that runs the blob module. Fix: write the module's
 name exactly as in `modules`, with the port it serves; on a layer without the blob module,

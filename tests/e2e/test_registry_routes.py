@@ -4,10 +4,13 @@ from the manifest), the CNCF distribution registry (`docker-registry`) stands wh
 connected registry would be, and skopeo is the client, all over TLS from a test CA.
 
 Each device gets its own loopback address (127.0.0.N), so every proxy can listen on the
-same port, as on real devices. Two things stand in for the IoT Edge runtime: module names
-in route addresses resolve to the device's address (Docker's embedded DNS does that on a
-device), and a lower layer's registry is a pull-through mirror of its parent's proxy (the
-connected registry syncs from its parent the same way, through the parent's API proxy).
+same port, as on real devices. Stand-ins for the IoT Edge runtime (tests/e2e/standins.py):
+module names resolve to the device's address, by a DNS server per device for the names nginx
+looks up per request and, for the connected registry's static upstream (looked up once, when
+nginx starts, through the system resolver), by writing the device's address for a module of
+the deployment; edgeHub and the proxy's token server answer on the device; and a lower
+layer's registry is a pull-through mirror of its parent's proxy (the connected registry
+syncs from its parent the same way, through the parent's API proxy).
 
 Without nginx, docker-registry, skopeo or openssl these tests skip and say what to install;
 with ACR_EDGE_E2E_REQUIRED=1 (set by .ci/run) they fail instead.
@@ -37,8 +40,14 @@ from typing import Any
 import pytest
 
 from acr_edge_cli.generate import generate, write_generated
-from acr_edge_cli.proxyconfig import ProxySettings, proxy_settings, render_nginx_config
+from acr_edge_cli.proxyconfig import (
+    STATIC_ROUTES,
+    ProxySettings,
+    proxy_settings,
+    render_nginx_config,
+)
 from tests.conftest import EXAMPLES
+from tests.e2e.standins import DNS_PORT, DnsStandIn, HttpStandIn, SeenRequest
 
 TOOLS = {
     "nginx": "nginx",
@@ -62,6 +71,8 @@ if MISSING:
 trustme = pytest.importorskip("trustme")
 PROXY_PORT = 8000
 REGISTRY_PORT = 8080
+EDGEHUB_PORT = 443  # the proxy calls https://edgehub
+TOKEN = "SharedAccessSignature sr=stand-in-token"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -86,6 +97,13 @@ class Fleet:
     ca: Any
     address: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    stand_ins: list[Any] = field(default_factory=list)
+    edgehub: dict[str, HttpStandIn] = field(default_factory=dict)
+    #: what the proxy module's token server answers the /auth check
+    token_status: int = 200
+    #: the log of a proxy that did not start
+    refused: str = ""
+    recorded: HttpStandIn | None = None
 
     @property
     def ca_file(self) -> Path:
@@ -114,8 +132,40 @@ class Fleet:
         self.processes.append(process)
         _wait_for_port(self.address[device], REGISTRY_PORT, process, log)
 
-    def start_proxy(self, device: str, settings: ProxySettings, parent: str | None) -> str:
-        """nginx with the configuration this device's API proxy would run."""
+    def start_device_services(self, device: str) -> None:
+        """What answers beside the proxy on every device: Docker's DNS, edgeHub."""
+        dns = DnsStandIn(self.modules[device] | {"edgehub"}, self.address[device])
+        dns.start()
+        self.stand_ins.append(dns)
+        folder = self.root / device / "edgehub"
+        folder.mkdir(parents=True)
+        cert = self.ca.issue_cert("edgehub")
+        cert.private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
+        hub = HttpStandIn(
+            self.address[device],
+            EDGEHUB_PORT,
+            lambda seen: (200, {"Content-Type": "application/json"}, b'{"edgeHub": true}'),
+            tls=(folder / "server.pem", folder / "server.pem"),
+        )
+        hub.start()
+        self.stand_ins.append(hub)
+        self.edgehub[device] = hub
+
+    def start_token_server(self) -> None:
+        """The proxy module's token server, inside its container: 127.0.0.1:6001."""
+
+        def answer(seen: SeenRequest) -> tuple[int, dict[str, str], bytes]:
+            return self.token_status, {"x-token": TOKEN}, b""
+
+        server = HttpStandIn("127.0.0.1", 6001, answer)
+        server.start()
+        self.stand_ins.append(server)
+
+    def start_proxy(
+        self, device: str, settings: ProxySettings, parent: str | None, *, starts: bool = True
+    ) -> str:
+        """nginx with the configuration this device's API proxy would run. With
+        `starts=False`, wait for nginx to exit instead, and return its log."""
         folder = self.root / device / "proxy"
         folder.mkdir(parents=True)
         cert = self.ca.issue_cert(self.address[device], settings.module_name.lower())
@@ -123,15 +173,19 @@ class Fleet:
         cert.cert_chain_pems[0].write_to_path(str(folder / "server.crt"))
         shutil.copy(self.ca_file, folder / "trustedCA.crt")
         env = {
-            name: self._resolve(value) if name.endswith("_ROUTE_ADDRESS") else value
+            name: self._resolve(value) if name in STATIC_ROUTES else value
             for name, value in settings.env.items()
         }
         config = render_nginx_config(
             ProxySettings(settings.module_name, env, settings.template),
             parent_hostname=self.address[parent] if parent else None,
         )
-        # All devices share this host: pin each proxy to its device's address.
+        # All devices share this host: pin each proxy to its device's address, and send the
+        # lookups nginx makes per request to the device's DNS stand-in.
         config = re.sub(r"listen (\d+) ", rf"listen {self.address[device]}:\1 ", config)
+        config = config.replace(
+            "resolver 127.0.0.11;", f"resolver {self.address[device]}:{DNS_PORT} ipv6=off;"
+        )
         (folder / "nginx.conf").write_text(config)
         log = folder / "log"
         with log.open("wb") as sink:
@@ -142,8 +196,14 @@ class Fleet:
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
         self.processes.append(process)
+        if not starts:
+            process.wait(timeout=30)
+            return log.read_text(errors="replace")
         _wait_for_port(self.address[device], PROXY_PORT, process, log)
         return config
+
+    def proxy_log(self, device: str) -> str:
+        return (self.root / device / "proxy" / "log").read_text(errors="replace")
 
     def _resolve(self, address: str) -> str:
         """What Docker's DNS does for a module name: the module's device address."""
@@ -156,6 +216,8 @@ class Fleet:
     modules: dict[str, set[str]] = field(default_factory=dict)
 
     def stop(self) -> None:
+        for stand_in in self.stand_ins:
+            stand_in.stop()
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -259,13 +321,22 @@ def fleet_for(tmp_path: Path) -> Iterator[Any]:
     fleets: list[Fleet] = []
 
     def start(
-        example: str, edit: Any = None
+        example: str,
+        edit: Any = None,
+        *,
+        token_status: int = 200,
+        not_starting: str = "",
+        recording_registry: str = "",
     ) -> tuple[Fleet, dict[str, Any], dict[str, dict[str, Any]]]:
+        """`not_starting`: the device whose proxy must fail to start (its log is then in
+        `fleet.refused`; the devices below it are not started). `recording_registry`: the
+        device whose registry is a stand-in that records requests (`fleet.recorded`)."""
         index, manifests = _generated(example, tmp_path)
         if edit is not None:
             edit(manifests)
-        fleet = Fleet(tmp_path / "fleet", trustme.CA())
+        fleet = Fleet(tmp_path / "fleet", trustme.CA(), token_status=token_status)
         fleets.append(fleet)
+        fleet.start_token_server()
         (fleet.root / "certs").mkdir(parents=True)
         fleet.ca.cert_pem.write_to_path(str(fleet.ca_file))
         (fleet.root / "certs" / "auth.json").write_text("{}")
@@ -273,14 +344,29 @@ def fleet_for(tmp_path: Path) -> Iterator[Any]:
         for number, device in enumerate(parents):
             fleet.address[device] = f"127.0.0.{20 + number}"
             fleet.modules[device] = set(_modules(manifests[device]))
+            fleet.start_device_services(device)
+        down = {not_starting}
         for device, parent in parents.items():  # parents first, as index.json lists them
-            if any(
+            if parent in down:  # nothing to sync from: the stand-in mirror would not start
+                down.add(device)
+                continue
+            if device == recording_registry:
+                fleet.recorded = HttpStandIn(
+                    fleet.address[device],
+                    REGISTRY_PORT,
+                    lambda seen: (200, {"Content-Type": "application/json"}, b"{}"),
+                )
+                fleet.recorded.start()
+                fleet.stand_ins.append(fleet.recorded)
+            elif any(
                 "ACR_REGISTRY_CONNECTION_STRING" in m.get("env", {})
                 for m in _modules(manifests[device]).values()
             ):
                 fleet.start_registry(device, parent)
             settings = proxy_settings(manifests[device])
-            if settings is not None:
+            if settings is not None and device == not_starting:
+                fleet.refused = fleet.start_proxy(device, settings, parent, starts=False)
+            elif settings is not None:
                 fleet.start_proxy(device, settings, parent)
         return fleet, index, manifests
 
@@ -388,19 +474,153 @@ def test_lower_layer_without_registry_route_forwards_to_its_parent(
     assert _pulled_digest(fleet, fleet.address["lower-layer"], reference) == digests[reference]
 
 
-def test_a_wrong_route_address_breaks_the_pulls(fleet_for: Any, tmp_path: Path) -> None:
+def test_a_registry_route_naming_no_module_stops_the_proxy_from_starting(
+    fleet_for: Any,
+) -> None:
     def wrong_route(manifests: dict[str, dict[str, Any]]) -> None:
         env = _modules(manifests["top-layer"])["IoTEdgeAPIProxy"]["env"]
         env["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = "connectedRegistry:8080"  # the old sample's
 
-    fleet, _, _ = fleet_for("two-layer.yaml", wrong_route)
-    status, _ = _get(f"https://{fleet.address['top-layer']}:{PROXY_PORT}/v2/", fleet)
-    assert status == 502
-    layout = tmp_path / "image"
-    build_image(layout, b"x")
-    pushed = skopeo(
-        "copy", "--dest-cert-dir", str(fleet.ca_file.parent), f"oci:{layout}:latest",
-        f"docker://{fleet.address['top-layer']}:{PROXY_PORT}/azureiotedge-hub:1.5",
-        certs=fleet.ca_file.parent,
-    )  # fmt: skip
-    assert pushed.returncode != 0
+    fleet, _, _ = fleet_for("two-layer.yaml", wrong_route, not_starting="top-layer")
+    # nginx resolves the static upstream when it starts: an unknown name stops it, so
+    # nothing answers on the port, not registry requests and not edgeHub's either
+    assert "[emerg]" in fleet.refused
+    assert 'host not found in upstream "connectedRegistry"' in fleet.refused
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        assert probe.connect_ex((fleet.address["top-layer"], PROXY_PORT)) != 0
+
+
+def _request(
+    url: str,
+    fleet: Fleet,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> tuple[int, bytes]:
+    context = ssl.create_default_context(cafile=str(fleet.ca_file))
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=20) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_iot_hub_paths_reach_edgehub_behind_the_token_check(fleet_for: Any) -> None:
+    fleet, _, _ = fleet_for("two-layer.yaml")
+    lower = fleet.address["lower-layer"]
+    twin = "/devices/sensor/modules/opc/twin?api-version=2020-09-30"
+    assert _request(f"https://{lower}:{PROXY_PORT}{twin}", fleet) == (200, b'{"edgeHub": true}')
+    # "...twins/" anywhere in the path is IoT Hub traffic too; a client's own
+    # Authorization goes through unchanged, and without one the token server's
+    assert (
+        _request(
+            f"https://{lower}:{PROXY_PORT}/x/twins/y", fleet, headers={"Authorization": "mine"}
+        )[0]
+        == 200
+    )
+    seen = fleet.edgehub["lower-layer"].seen
+    assert [(r.path, r.headers["authorization"]) for r in seen] == [
+        (twin, TOKEN),
+        ("/x/twins/y", "mine"),
+    ]
+    assert fleet.edgehub["top-layer"].seen == []  # this device's edgeHub, not the parent's
+
+
+def test_iot_hub_paths_are_refused_when_the_token_check_fails(fleet_for: Any) -> None:
+    fleet, _, _ = fleet_for("two-layer.yaml", token_status=401)
+    top = fleet.address["top-layer"]
+    status, _ = _request(f"https://{top}:{PROXY_PORT}/devices/d/messages/events", fleet)
+    assert status == 401
+    assert fleet.edgehub["top-layer"].seen == []
+
+
+BLOB_MODULE = "AzureBlobStorageonIoTEdge"
+BLOB_PORT = 11002
+
+
+def _blob_module_on_top(manifests: dict[str, dict[str, Any]]) -> None:
+    """The module readme's layout: the blob module and its route on the top layer only."""
+    modules = _modules(manifests["top-layer"])
+    modules[BLOB_MODULE] = {
+        "type": "docker", "status": "running", "restartPolicy": "always",
+        "settings": {"image": "mcr.microsoft.com/azure-blob-storage:latest"},
+    }  # fmt: skip
+    modules["IoTEdgeAPIProxy"]["env"]["BLOB_UPLOAD_ROUTE_ADDRESS"] = {
+        "value": f"{BLOB_MODULE}:{BLOB_PORT}"
+    }
+
+
+def test_blob_uploads_from_a_lower_layer_reach_the_top_layers_blob_module(
+    fleet_for: Any,
+) -> None:
+    fleet, _, manifests = fleet_for("two-layer.yaml", _blob_module_on_top)
+    assert (
+        "BLOB_UPLOAD_ROUTE_ADDRESS"
+        not in _modules(manifests["lower-layer"])["IoTEdgeAPIProxy"]["env"]
+    )
+    blob = HttpStandIn(
+        fleet.address["top-layer"], BLOB_PORT, lambda seen: (201, {"ETag": '"1"'}, b"")
+    )
+    blob.start()
+    fleet.stand_ins.append(blob)
+    path = "/edge-container/logs/2026-12-03.log?comp=block&blockid=AAAA"
+    status, _ = _request(
+        f"https://{fleet.address['lower-layer']}:{PROXY_PORT}{path}",
+        fleet,
+        method="PUT",
+        headers={"x-ms-version": "2019-12-12", "x-ms-blob-type": "BlockBlob"},
+        body=b"line\n",
+    )
+    assert status == 201
+    # lower proxy -> /parent -> top proxy -> /storage -> the blob module, original URI kept
+    assert [(r.method, r.path, r.body_size) for r in blob.seen] == [("PUT", path, 5)]
+    assert f'"PUT {path} HTTP/1.1" 201' in fleet.proxy_log("top-layer")
+
+
+def test_a_large_body_passes_the_registry_routes_but_not_the_parent_route(
+    fleet_for: Any,
+) -> None:
+    fleet, _, _ = fleet_for(
+        "two-layer.yaml", _drop_registry_route("lower-layer"), recording_registry="top-layer"
+    )
+    size = 3 * 1024 * 1024  # over nginx's default 1m
+    body = b"\0" * size
+    top, lower = fleet.address["top-layer"], fleet.address["lower-layer"]
+    # /acr and /v2 on the connected registry's route: up to 1000G, whole, URI unchanged
+    for path in ("/acr/v1/artifacts/x", "/v2/big/blobs/uploads/"):
+        assert (
+            _request(f"https://{top}:{PROXY_PORT}{path}", fleet, method="PUT", body=body)[0] == 200
+        )
+    assert fleet.recorded is not None
+    recorded = [(r.method, r.path, r.body_size) for r in fleet.recorded.seen if r.method == "PUT"]
+    assert recorded == [
+        ("PUT", "/acr/v1/artifacts/x", size),
+        ("PUT", "/v2/big/blobs/uploads/", size),
+    ]
+    # HTTP/1.1 upstream, the Host nginx sends by default (the upstream's), and the client's
+    # host for the registry to build its URLs from
+    request = fleet.recorded.seen[-1]
+    assert request.http_version == "HTTP/1.1"
+    assert request.headers["host"] == f"{top}:{REGISTRY_PORT}"
+    assert request.headers["x-forwarded-host"] == f"{top}:{PROXY_PORT}"
+    assert request.headers["x-forwarded-proto"] == "https"
+    # a layer without a registry route sends /v2 to its parent with the default 1m limit
+    status, _ = _request(
+        f"https://{lower}:{PROXY_PORT}/v2/big/blobs/uploads/", fleet, method="POST", body=body
+    )
+    assert status == 413
+
+
+def test_parent_is_reachable_directly_and_passes_the_original_uri(fleet_for: Any) -> None:
+    fleet, _, _ = fleet_for("two-layer.yaml", _drop_registry_route("lower-layer"))
+    lower = fleet.address["lower-layer"]
+    status, _ = _request(f"https://{lower}:{PROXY_PORT}/parent/v2/", fleet)
+    # the parent receives /parent/v2/ as it was sent; the top layer has no /parent route
+    assert status == 404
+    assert '"GET /parent/v2/ HTTP/1.1" 404' in fleet.proxy_log("top-layer")
+    # a registry request rewritten to /parent reaches the parent as /v2/
+    assert _request(f"https://{lower}:{PROXY_PORT}/v2/", fleet) == (200, b"{}")
+    assert '"GET /v2/ HTTP/1.1" 200' in fleet.proxy_log("top-layer")

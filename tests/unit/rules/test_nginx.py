@@ -63,3 +63,28 @@ def test_it_is_a_catalog_rule_that_can_be_disabled(
     explained = cli("rules", "nginx")
     assert explained.exit_code == 0
     assert explained.stdout.startswith("nginx (error)\n")
+
+
+def test_a_registry_route_naming_no_module_stops_the_proxy(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    # the name of an old sample: nginx resolves it at start, finds nothing, does not start
+    path = _generated(tmp_path, cli) / "layer-0/top-layer/deployment.json"
+    manifest = json.loads(path.read_text())
+    proxy = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"][
+        "IoTEdgeAPIProxy"
+    ]
+    proxy["env"]["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = "connectedRegistry:8080"
+    path.write_text(json.dumps(manifest, indent=2))
+    result = cli("validate", path, "--nginx", "--format", "json")
+    assert result.exit_code == 1
+    (finding,) = [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "nginx"]
+    assert finding["pointer"] == (
+        "/modulesContent/$edgeAgent/properties.desired/modules/IoTEdgeAPIProxy/env/"
+        "CONNECTED_ACR_ROUTE_ADDRESS/value"
+    )
+    assert finding["message"] == (
+        "IoTEdgeAPIProxy: CONNECTED_ACR_ROUTE_ADDRESS 'connectedRegistry:8080' names no "
+        "module of this deployment; nginx resolves it when it starts, so the API proxy will "
+        "not start and every route through it (edgeHub's included) is down"
+    )

@@ -37,3 +37,31 @@ def test_fires(value: str, fragment: str) -> None:
 def test_near_miss_boolean_expression_negation() -> None:
     text = "#if_tag boolean_expression[!(${X})]\nx\n#endif_tag boolean_expression[!(${X})]\n"
     assert manifest_findings(_with_config(_b64(text)), "proxy-config-invalid") == []
+
+
+def _with_proxy_env(name: str, value: str) -> dict[str, object]:
+    content = manifest()
+    modules = content["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]
+    modules["IoTEdgeAPIProxy"]["env"][name] = {"value": value}
+    return content
+
+
+def test_fires_on_a_value_envsubst_refuses() -> None:
+    content = _with_proxy_env("NGINX_DEFAULT_CIPHERS", "ECDHE-RSA-AES256-GCM-SHA384:{weak}")
+    (finding,) = manifest_findings(content, "proxy-config-invalid")
+    assert finding.pointer == (
+        "/modulesContent/$edgeAgent/properties.desired/modules/IoTEdgeAPIProxy/env/"
+        "NGINX_DEFAULT_CIPHERS/value"
+    )
+    assert "the proxy rejects its whole configuration" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NGINX_DEFAULT_CIPHERS", "${CIPHERS}"),  # a placeholder, filled in before
+        ("SOME_UNUSED_SETTING", "a{b}"),  # the template never substitutes it
+    ],
+)
+def test_near_miss_values_the_proxy_never_substitutes(name: str, value: str) -> None:
+    assert manifest_findings(_with_proxy_env(name, value), "proxy-config-invalid") == []
