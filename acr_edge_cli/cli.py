@@ -181,6 +181,26 @@ ValidateStrictOption = Annotated[
 ]
 
 
+SecretsFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--secrets-file",
+        metavar="FILE",
+        help="Read ${NAME} secrets from this NAME=value file (as `provision --secrets-out` "
+        "writes it) as well as the environment; the file wins.",
+    ),
+]
+
+
+def _environ(secrets_file: Path | None) -> dict[str, str]:
+    """The environment, with the secrets file's values over it."""
+    if secrets_file is None:
+        return dict(os.environ)
+    from acr_edge_cli.secrets import read_secrets_file
+
+    return {**os.environ, **read_secrets_file(secrets_file)}
+
+
 @app.command()
 def generate(
     hierarchy: Annotated[
@@ -211,6 +231,7 @@ def generate(
         bool, typer.Option("--force", help="Replace OUT even if acr-edge did not write it.")
     ] = False,
     disable: DisableOption = None,
+    secrets_file: SecretsFileOption = None,
     kind: Annotated[
         OutputKind,
         typer.Option(
@@ -240,7 +261,7 @@ def generate(
             result = generate_manifests(
                 hierarchy,
                 output=str(out),
-                environ=os.environ,
+                environ=_environ(secrets_file),
                 inline_secrets=inline_secrets,
                 templates=templates,
                 rules=selection,
@@ -440,6 +461,7 @@ def deploy(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before applying.")] = False,
     connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
     hub: HubOption = None,
+    secrets_file: SecretsFileOption = None,
     timeout: Annotated[
         str,
         typer.Option(
@@ -475,14 +497,15 @@ def deploy(
         seconds = _duration("--timeout", timeout)
         if wait and dry_run:
             raise UsageError("--wait waits for what deploy applies; a --dry-run applies nothing")
-        at_scale = deployment.load_configurations(out, os.environ)
+        environ = _environ(secrets_file)
+        at_scale = deployment.load_configurations(out, environ)
         if at_scale is not None and device:
             raise UsageError(
                 "--device selects devices of a per-device folder; automatic deployments "
                 "target devices by their tags"
             )
         targets = (
-            at_scale.devices if at_scale else deployment.load_targets(out, os.environ, device or [])
+            at_scale.devices if at_scale else deployment.load_targets(out, environ, device or [])
         )
         if hub is None and not os.environ.get(connection_string_env):
             raise UsageError(
@@ -646,6 +669,135 @@ def status(
     else:
         reporting.print_status(reporting.make_console(), result, client.host)
     raise typer.Exit(0 if result.ok else 1)
+
+
+class Cloud(str, Enum):
+    AzureCloud = "AzureCloud"
+    AzureChinaCloud = "AzureChinaCloud"
+    AzureUSGovernment = "AzureUSGovernment"
+
+
+@app.command()
+def provision(
+    hierarchy: Annotated[
+        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
+    ],
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Make ACR and IoT Hub match the file (else: plan).")
+    ] = False,
+    secrets_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets-out",
+            metavar="FILE",
+            help="Where generated sync token passwords go (NAME=value lines, mode 0600); "
+            "also read, so that a second run finds them.",
+        ),
+    ] = None,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Generate new sync token passwords for every token.")
+    ] = False,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Report format.")
+    ] = TextOrJson.text,
+    cloud: Annotated[
+        Cloud, typer.Option("--cloud", help="The Azure cloud (ACR_EDGE_ARM_ENDPOINT overrides).")
+    ] = Cloud.AzureCloud,
+    arm_token_env: Annotated[
+        str,
+        typer.Option(
+            "--arm-token-env",
+            metavar="NAME",
+            help="Environment variable holding a Resource Manager bearer token; unset: "
+            "sign in with azure-identity (DefaultAzureCredential).",
+        ),
+    ] = "ACR_EDGE_ARM_TOKEN",
+    connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
+    hub: HubOption = None,
+    timeout: Annotated[
+        str,
+        typer.Option(
+            "--timeout", metavar="DURATION", help="Give up after this long (90s, 10m, 1h)."
+        ),
+    ] = "30m",
+) -> None:
+    """Create what the hierarchy names in ACR and IoT Hub: connected registries with their
+    sync scope maps, tokens and passwords, client tokens, and IoT Edge identities with
+    their parents. Plans by default; never deletes.
+
+        ACR_EDGE_ARM_TOKEN=$(az account get-access-token --query accessToken -o tsv) \\
+          acr-edge provision examples/two-layer.yaml
+
+        acr-edge provision examples/two-layer.yaml --apply --secrets-out secrets.env
+    """
+    from acr_edge_cli import provision as provisioning
+    from acr_edge_cli import reporting
+    from acr_edge_cli.arm import ArmClient, RegistryId, arm_settings
+    from acr_edge_cli.calls import Deadline
+    from acr_edge_cli.loading import load_hierarchy
+    from acr_edge_cli.secrets import read_secrets_file, write_secrets_file
+
+    fmt = output_format.value
+    with _reported_errors(fmt):
+        seconds = _duration("--timeout", timeout)
+        loaded = load_hierarchy(hierarchy, environ=os.environ)
+        resource_id = loaded.hierarchy.cloud_registry.resource_id
+        if resource_id is None:
+            raise InputError(
+                [
+                    loaded.document.diagnostic(
+                        ("cloud_registry",),
+                        "cloud_registry.resource_id is required by provision: the registry's "
+                        "ARM id, /subscriptions/<id>/resourceGroups/<group>/providers/"
+                        "Microsoft.ContainerRegistry/registries/<name>",
+                        key=True,
+                    )
+                ]
+            )
+        registry = RegistryId.parse(resource_id)
+        assert registry is not None  # the model's pattern admits only parseable ids
+        environ = dict(os.environ)
+        if secrets_out is not None and secrets_out.exists():
+            environ |= read_secrets_file(secrets_out)
+        try:
+            settings = arm_settings(cloud.value, os.environ, arm_token_env)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        deadline = Deadline(seconds)
+        arm = ArmClient(settings, registry, deadline=deadline)
+        hub_client = _hub_client(connection_string_env, hub, 100.0, seconds)
+        desired = provisioning.desired_state(loaded.plan, registry)
+        result = provisioning.plan_provision(desired, arm, hub_client, environ, rotate=rotate)
+        generates = [a for a in result.actions if a.resource.kind == "password"
+                     and a.action == "create"]  # fmt: skip
+        if apply and generates and secrets_out is None:
+            names = ", ".join(a.changes["secret"] for a in generates)
+            raise UsageError(
+                f"provision would generate sync token passwords ({names}) and print none: "
+                "name the file they go to with --secrets-out FILE"
+            )
+        if apply:
+            console = reporting.make_console(stderr=True)
+            total = len(desired.resources)
+            done = 0
+
+            def progress(action: provisioning.Action) -> None:
+                nonlocal done
+                done += 1
+                if action.action != "unchanged":
+                    reporting.print_provision_progress(console, done, total, action)
+
+            result = provisioning.apply_provision(
+                desired, arm, hub_client, environ, rotate=rotate, on_action=progress
+            )
+            if result.passwords:
+                assert secrets_out is not None
+                write_secrets_file(secrets_out, result.passwords)
+    if fmt == "json":
+        typer.echo(reporting.provision_json(result))
+    else:
+        reporting.print_provision(reporting.make_console(), result)
+    raise typer.Exit(1 if result.failed else 0)
 
 
 class GraphFormat(str, Enum):

@@ -164,6 +164,36 @@ class HubClient:
             "parent_scopes": list(device.parent_scopes or []),
         }, attempts
 
+    def create_edge_device(self, device_id: str, parent_scope: str | None) -> str:
+        """A new IoT Edge identity with SAS keys the hub generates, under `parent_scope`;
+        returns its device scope."""
+        parents = [parent_scope] if parent_scope else None
+        device, _ = self.call(
+            lambda: self.registry.create_device_with_sas(
+                device_id, None, None, "enabled", iot_edge=True, parent_scopes=parents
+            )
+        )
+        return str(device.device_scope)
+
+    def set_parent(self, device_id: str, parent_scope: str | None) -> None:
+        """Point an IoT Edge identity at another parent (or none), keeping its keys; the
+        update carries the identity's ETag, so a concurrent change is refused (412)."""
+        current, _ = self.call(lambda: self.registry.get_device(device_id))
+        keys = current.authentication.symmetric_key
+        parents = [parent_scope] if parent_scope else []
+        self.call(
+            lambda: self.registry.update_device_with_sas(
+                device_id,
+                current.etag,
+                keys.primary_key,
+                keys.secondary_key,
+                current.status or "enabled",
+                iot_edge=True,
+                device_scope=current.device_scope,
+                parent_scopes=parents,
+            )
+        )
+
     def desired(self, device_id: str, module: str) -> tuple[dict[str, Any] | None, int]:
         try:
             twin, attempts = self.call(lambda: self.registry.get_module_twin(device_id, module))

@@ -37,6 +37,15 @@ ModuleName = Annotated[str, StringConstraints(pattern=MODULE_NAME)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
 RouteName = Annotated[str, StringConstraints(pattern=ROUTE_NAME)]
 HostName = Annotated[str, StringConstraints(pattern=HOST_NAME)]
+#: A registry's ARM id: /subscriptions/<id>/resourceGroups/<group>/providers/
+#: Microsoft.ContainerRegistry/registries/<name>
+RegistryResourceId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+        r"[Mm]icrosoft\.[Cc]ontainer[Rr]egistry/registries/[A-Za-z0-9]{5,50}$"
+    ),
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
 LogLevel = Literal["Debug", "Information", "Warning", "Error", "None"]
 RegistryMode = Literal["ReadWrite", "ReadOnly", "Registry", "Mirror"]
@@ -65,6 +74,8 @@ class Strict(BaseModel):
 class CloudRegistry(Strict):
     login_server: HostName
     data_endpoint: HostName | None = None
+    #: the registry's ARM resource id: what `provision` and `status` manage and read
+    resource_id: RegistryResourceId | None = None
 
 
 class IotHub(Strict):

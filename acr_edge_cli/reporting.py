@@ -498,3 +498,80 @@ class FleetProgress:
             self.progress.start()
             self.task = self.progress.add_task("", total=total)
         self.progress.update(self.task, completed=done)
+
+
+_PROVISION_STYLE = {
+    "create": "green",
+    "update": "yellow",
+    "unchanged": "dim",
+    "failed": "bold red",
+    "skipped": "red",
+}
+
+
+def _provision_detail(action: Any) -> str:
+    """What differs, briefly: `schedule: * * * * * -> 0 */4 * * *`, `actions: +12`."""
+    if action.error:
+        return str(action.error)
+    parts = []
+    for name, change in action.changes.items():
+        if name == "actions":
+            parts.append(f"actions: +{len(change['add'])}")
+        elif name == "secret":
+            parts.append(f"new password -> {change}")
+        elif isinstance(change, dict) and "to" in change:
+            before = "-" if change["from"] is None else change["from"]
+            parts.append(f"{name}: {before} -> {change['to']}")
+    return "; ".join(str(p) for p in parts)
+
+
+def print_provision(console: Console, result: Any) -> None:
+    """One row per resource that is not unchanged, then a summary line."""
+    rows = [a for a in result.actions if a.action != "unchanged"]
+    if rows:
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        for column in ("action", "resource", "name", "parent", "detail"):
+            table.add_column(column)
+        for action in rows:
+            table.add_row(
+                Text(action.action, style=_PROVISION_STYLE[action.action]),
+                action.resource.kind,
+                action.resource.name,
+                action.resource.parent or "",
+                _provision_detail(action),
+            )
+        console.print(table)
+    counts = result.summary()
+    if not result.applied:
+        pending = counts["create"] + counts["update"]
+        line = f"plan: {counts['create']} to create, {counts['update']} to update, "
+        line += f"{counts['unchanged']} unchanged"
+        if counts["failed"] or counts["skipped"]:
+            line += f", {counts['failed']} failed, {counts['skipped']} skipped"
+        console.print(line if pending or rows else "plan: nothing to change")
+        return
+    if not rows:
+        console.print(f"nothing changed: all {counts['unchanged']} resources match the file")
+        return
+    console.print(", ".join(f"{n} {name}" for name, n in counts.items() if n))
+
+
+def provision_json(result: Any) -> str:
+    return json.dumps(
+        {
+            "version": 1,
+            "applied": result.applied,
+            "actions": [a.as_json() for a in result.actions],
+            "summary": result.summary(),
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def print_provision_progress(console: Console, done: int, total: int, action: Any) -> None:
+    """One line on stderr per resource an apply changes (or fails), as it happens."""
+    line = Text(f"[{done}/{total}] ")
+    line.append(action.action, style=_PROVISION_STYLE[action.action])
+    line.append(f" {action.resource.kind} {action.resource.name}")
+    console.print(line)

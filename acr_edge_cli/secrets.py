@@ -7,12 +7,14 @@ and deploy's diffs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -283,3 +285,60 @@ def resolve_places(
 
 
 _ANY_REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+# --- the secrets file (`provision --secrets-out`, `--secrets-file`) ------------------------
+
+_DOTENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines (dotenv: `#` comments, blank lines, optional `export ` and quotes).
+    Raises UsageError naming the file and line; the value is never quoted in it."""
+    from acr_edge_cli.errors import UsageError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read the secrets file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: the secrets file is not UTF-8 text") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _DOTENV_LINE.match(stripped)
+        if match is None:
+            raise UsageError(f"{path}:{number}: expected NAME=value")
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def write_secrets_file(path: Path, values: Mapping[str, str]) -> None:
+    """Add or replace `values` in a dotenv file, keeping its other lines; the file is
+    written whole to a temporary file of mode 0600 beside it, then renamed over it."""
+    from acr_edge_cli.errors import UsageError
+
+    existing = read_secrets_file(path) if path.exists() else {}
+    merged = {**existing, **values}
+    for name, value in merged.items():
+        if any(character in value for character in "\n\r'\""):
+            raise UsageError(f"{path}: the value of {name} cannot be written as NAME=value")
+    text = "".join(f"{name}={value}\n" for name, value in sorted(merged.items()))
+    temporary = path.with_name(f".{path.name}.acr-edge-tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(0o600)  # a left-over temporary file keeps its mode otherwise
+        temporary.replace(path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise UsageError(f"{path}: cannot write the secrets file ({error.strerror})") from None

@@ -43,7 +43,7 @@ def test_generate_two_layer_prints_findings_and_what_it_wrote(
     assert result.stderr == ""
     assert result.stdout == (
         "two-layer.yaml\n"
-        f"  38:7     {RETIRED}{FIX_RETIRED}"
+        f"  41:7     {RETIRED}{FIX_RETIRED}"
         "wrote 2 manifests to out/ (layer-0: 1, layer-1: 1); "
         "0 errors, 0 warnings, 1 info in 3 files\n"
     )
@@ -101,13 +101,13 @@ def test_generate_json_report(workdir: Path, cli: Callable[..., CliResult]) -> N
         "2024-09-30",
         "file": "two-layer.yaml",
         "pointer": "/devices/0/connected_registry",
-        "line": 38,
+        "line": 41,
         "column": 7,
     }
     # the pointer and line really lead to the value in the file
     lines = (workdir / "two-layer.yaml").read_text().splitlines()
-    assert lines[35].strip() == "connected_registry:"
-    assert lines[37][6:].startswith("name: topregistry")
+    assert lines[38].strip() == "connected_registry:"
+    assert lines[40][6:].startswith("name: topregistry")
 
 
 def test_strict_blocks_writing_on_warnings(workdir: Path, cli: Callable[..., CliResult]) -> None:
@@ -246,9 +246,9 @@ def test_inline_secrets_needs_every_secret(workdir: Path, cli: Callable[..., Cli
     result = cli("generate", "two-layer.yaml", "-o", "out", "--inline-secrets", env=env)
     assert result.exit_code == 2
     assert result.stderr == (
-        "two-layer.yaml:54:19: error: environment variable TOP_SYNC_TOKEN_PASSWORD is not set "
+        "two-layer.yaml:57:19: error: environment variable TOP_SYNC_TOKEN_PASSWORD is not set "
         "(secret reference ${TOP_SYNC_TOKEN_PASSWORD})\n"
-        "two-layer.yaml:71:23: error: environment variable LOWER_SYNC_TOKEN_PASSWORD is not set "
+        "two-layer.yaml:74:23: error: environment variable LOWER_SYNC_TOKEN_PASSWORD is not set "
         "(secret reference ${LOWER_SYNC_TOKEN_PASSWORD})\n"
     )
 
@@ -302,12 +302,12 @@ def test_validate_formats_sarif_and_github(workdir: Path, cli: Callable[..., Cli
     retired = next(r for r in results if r["level"] == "note")
     assert retired["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "two-layer.yaml"},
-        "region": {"startLine": 38, "startColumn": 7},
+        "region": {"startLine": 41, "startColumn": 7},
     }
     github = cli("validate", "two-layer.yaml", "--format", "github").stdout.splitlines()
     assert len(github) == 1
     assert github[0] == (
-        "::notice file=two-layer.yaml,line=38,col=7,title=connected-registry-on-iot-edge-retired"
+        "::notice file=two-layer.yaml,line=41,col=7,title=connected-registry-on-iot-edge-retired"
         "::connected registry on IoT Edge has been out of Microsoft support since 2024-09-30"
     )
 

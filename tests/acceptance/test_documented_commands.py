@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.arm.server import RunningArm, running_arm
 from tests.conftest import EXAMPLES, REPO, SECRETS
 from tests.iothub.server import RunningHub, running_hub
 
@@ -57,17 +58,33 @@ def hub(tmp_path: Path) -> Iterator[RunningHub]:
         yield running
 
 
+@pytest.fixture
+def arm(tmp_path: Path) -> Iterator[RunningArm]:
+    """The Resource Manager the examples' `resource_id` names."""
+    with running_arm(
+        tmp_path, subscription="00000000-0000-0000-0000-000000000000", resource_group="contoso-rg"
+    ) as running:
+        yield running
+
+
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[d.name for d in DOCUMENTS])
-def test_documented_commands_run(document: Path, tmp_path: Path, hub: RunningHub) -> None:
+def test_documented_commands_run(
+    document: Path, tmp_path: Path, hub: RunningHub, arm: RunningArm
+) -> None:
     workspace = tmp_path / "workspace"
+    authorities = tmp_path / "cas.pem"
+    authorities.write_text(hub.ca_file.read_text() + arm.ca_file.read_text())
     # the repository as a user has it: every file a documented command names must exist
     shutil.copytree(EXAMPLES, workspace / "examples")
     env = {
         **os.environ,
         **SECRETS,
         "NO_COLOR": "1",
-        "REQUESTS_CA_BUNDLE": str(hub.ca_file),
+        "REQUESTS_CA_BUNDLE": str(authorities),
         "IOTHUB_CONNECTION_STRING": hub.connection_string,
+        "ACR_EDGE_ARM_ENDPOINT": arm.endpoint,
+        "ACR_EDGE_ARM_TOKEN": arm.arm.token,
+        "ACR_EDGE_ARM_POLL_SECONDS": "0.01",
     }
     acr_edge = shlex.quote(sys.executable) + " -m acr_edge_cli"
     for line, expected in commands(document):

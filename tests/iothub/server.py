@@ -434,16 +434,28 @@ def _device(hub: Hub, device_id: str) -> dict[str, Any]:
 def _put_device(
     hub: Hub, device_id: str, body: Any, headers: Any
 ) -> tuple[int, Any, dict[str, str]]:
-    present, _ = _if_match(headers)
-    if device_id in hub.devices and not present:
+    present, etag = _if_match(headers)
+    body = body or {}
+    current = hub.devices.get(device_id)
+    if current is not None and not present:
         raise HubError(
             409, "DeviceAlreadyExists", f"A device with ID '{device_id}' is already registered."
         )
-    device = hub.add_device(
-        device_id, edge=bool((body or {}).get("capabilities", {}).get("iotEdge"))
-    )
-    if body and body.get("parentScopes"):
-        device["parentScopes"] = body["parentScopes"]
+    if current is None and present and etag is not None:
+        raise HubError(404, "DeviceNotFound", f"Device {device_id} not registered")
+    if current is not None:  # an update: If-Match must name the identity's ETag (or *)
+        if etag is not None and etag != current["etag"]:
+            raise HubError(412, "PreconditionFailed", "Precondition failed: ETag mismatch")
+        if body.get("deviceScope") not in (None, current["deviceScope"]):
+            raise HubError(400, "ArgumentInvalid", "The device scope of an edge device is fixed")
+        current["parentScopes"] = list(body.get("parentScopes") or [])
+        current["capabilities"]["iotEdge"] = bool(body.get("capabilities", {}).get("iotEdge"))
+        current["status"] = body.get("status") or current["status"]
+        current["etag"] = _etag(int(base64.b64decode(current["etag"]).decode()) + 1)
+        return 200, current, {}
+    device = hub.add_device(device_id, edge=bool(body.get("capabilities", {}).get("iotEdge")))
+    if body.get("parentScopes"):
+        device["parentScopes"] = list(body["parentScopes"])
     return 200, device, {}
 
 
