@@ -49,6 +49,8 @@ class ArmFaults:
     rate: float = 0.0
     kinds: tuple[str, ...] = ("429", "500")
     seed: int = 7
+    #: faults for the next requests, in order, before any random one
+    script: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -56,6 +58,8 @@ class ArmFaults:
 
     def pick(self) -> str | None:
         with self._lock:
+            if self.script:
+                return self.script.pop(0)
             if self._random.random() >= self.rate:
                 return None
             return self._random.choice(self.kinds)
