@@ -657,7 +657,7 @@ def status(
     with _reported_errors(fmt):
         seconds = _duration("--timeout", timeout)
         index = read_index(out) if out.is_dir() else None
-        if index is None:
+        if index is None or index.as_bundles:
             raise UsageError(f"{out}: not a folder written by acr-edge generate")
         client = _hub_client(connection_string_env, hub, rate, seconds if wait else 3600)
         if wait:
@@ -690,8 +690,8 @@ def provision(
         typer.Option(
             "--secrets-out",
             metavar="FILE",
-            help="Where generated sync token passwords go (NAME=value lines, mode 0600); "
-            "also read, so that a second run finds them.",
+            help="Where generated sync token passwords and the devices' connection strings "
+            "go (NAME=value lines, mode 0600); also read, so that a second run finds them.",
         ),
     ] = None,
     rotate: Annotated[
@@ -788,7 +788,13 @@ def provision(
                     reporting.print_provision_progress(console, done, total, action)
 
             result = provisioning.apply_provision(
-                desired, arm, hub_client, environ, rotate=rotate, on_action=progress
+                desired,
+                arm,
+                hub_client,
+                environ,
+                rotate=rotate,
+                on_action=progress,
+                device_connection_strings=secrets_out is not None,
             )
             if result.passwords:
                 assert secrets_out is not None
@@ -798,6 +804,101 @@ def provision(
     else:
         reporting.print_provision(reporting.make_console(), result)
     raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def bundle(
+    hierarchy: Annotated[
+        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
+    ],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Bundles folder (replaced atomically).")
+    ] = Path("bundles"),
+    root_cert: Annotated[
+        Path | None,
+        typer.Option("--root-cert", metavar="PEM", help="Your root CA certificate (PEM)."),
+    ] = None,
+    root_key: Annotated[
+        Path | None,
+        typer.Option("--root-key", metavar="PEM", help="Its unencrypted private key (PEM)."),
+    ] = None,
+    inline_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--inline-secrets",
+            help="Write the secrets config.toml needs (connection strings, pull passwords) "
+            "instead of ${NAME} references that install.sh fills in.",
+        ),
+    ] = False,
+    secrets_file: SecretsFileOption = None,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Report format.")
+    ] = TextOrJson.text,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace OUT even if acr-edge did not write it.")
+    ] = False,
+    disable: DisableOption = None,
+) -> None:
+    """Write per device what it needs on its disk: config.toml, the root CA, a full-chain
+    edge CA and its key, and install.sh. The root CA is generated once into OUT and reused.
+
+        acr-edge bundle examples/two-layer.yaml -o bundles
+    """
+    from acr_edge_cli import bundle as bundles
+    from acr_edge_cli import certificates, reporting
+    from acr_edge_cli.loading import load_hierarchy
+
+    fmt = output_format.value
+    with _reported_errors(fmt):
+        selection = _rule_selection(disable, False)
+        if (root_cert is None) != (root_key is None):
+            raise UsageError("--root-cert and --root-key go together")
+        environ = _environ(secrets_file)
+        loaded = load_hierarchy(hierarchy, environ=environ, inline_secrets=inline_secrets)
+        if root_cert is not None and root_key is not None:
+            try:
+                root = certificates.load_root(root_cert.read_bytes(), root_key.read_bytes())
+            except OSError as error:
+                raise UsageError(f"cannot read the root CA ({error.strerror})") from None
+            except certificates.CertificateError as error:
+                raise UsageError(f"{root_cert}: {error}") from None
+            origin = "supplied"
+        else:
+            existing = bundles.existing_root(out) if out.is_dir() else None
+            root = existing or certificates.generate_root(loaded.hierarchy.name)
+            origin = "reused" if existing else "generated"
+        result = bundles.build_bundles(
+            loaded,
+            root,
+            environ=environ,
+            inline_secrets=inline_secrets,
+            keep_root_key=origin != "supplied",
+            rules=selection,
+        )
+        if result.ok:
+            bundles.write_bundles(result, out, force=force)
+    if fmt == "json":
+        typer.echo(
+            reporting.json_report(
+                result.diagnostics,
+                1,
+                output=str(out),
+                written=result.ok,
+                root=origin,
+                devices=result.devices,
+            )
+        )
+    else:
+        console = reporting.make_console()
+        reporting.print_diagnostics(console, result.diagnostics, _explain)
+        if result.ok:
+            console.print(
+                f"wrote bundles for {len(result.devices)} devices to {out}/ (root CA {origin}); "
+                f"{reporting.summary_line(result.diagnostics, 1)}"
+            )
+        else:
+            console.print(f"nothing written; {reporting.summary_line(result.diagnostics, 1)}")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 class GraphFormat(str, Enum):

@@ -110,6 +110,11 @@ def _index(out: Path) -> OutputIndex:
         raise UsageError(
             f"{out}: no {INDEX_NAME}; deploy takes a folder written by acr-edge generate"
         )
+    if index.as_bundles:
+        raise UsageError(
+            f"{out}: holds device bundles (acr-edge bundle), not manifests; deploy takes a "
+            "folder written by acr-edge generate"
+        )
     if index.order_problems:  # a device applied twice, or before its parent
         raise InputError(index.order_problems)
     return index

@@ -175,6 +175,13 @@ class HubClient:
         )
         return str(device.device_scope)
 
+    def connection_string(self, device_id: str) -> str:
+        """The device's own connection string (its primary key): a secret, for the
+        secrets file only."""
+        device, _ = self.call(lambda: self.registry.get_device(device_id))
+        key = device.authentication.symmetric_key.primary_key
+        return f"HostName={self.host};DeviceId={device_id};SharedAccessKey={key}"
+
     def set_parent(self, device_id: str, parent_scope: str | None) -> None:
         """Point an IoT Edge identity at another parent (or none), keeping its keys; the
         update carries the identity's ETag, so a concurrent change is refused (412)."""

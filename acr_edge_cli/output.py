@@ -88,16 +88,23 @@ class OutputIndex:
     #: an id listed twice, a child before its parent: refused by deploy (validate's rules
     #: report them in their terms)
     order_problems: tuple[Any, ...] = ()
+    #: the files of a bundles folder
+    bundle_files: tuple[str, ...] = ()
 
     @property
     def as_configurations(self) -> bool:
         return bool(self.document.data.get("mode") == "configurations")
 
+    @property
+    def as_bundles(self) -> bool:
+        """A folder of device bundles (`acr-edge bundle`), not of manifests."""
+        return bool(self.document.data.get("mode") == "bundles")
+
     def files(self) -> list[str]:
         """Every file the index says the folder holds (index.json included)."""
         listed = [d.manifest for d in self.devices if d.manifest]
         listed += [c.file for c in self.configurations]
-        return [INDEX_NAME, *listed]
+        return [INDEX_NAME, *listed, *self.bundle_files]
 
     def path(self, relative: str) -> Path:
         return self.folder / relative
@@ -147,6 +154,21 @@ def index_document(
             for d in devices
         ],
     }  # fmt: skip
+
+
+def bundles_index_document(
+    hierarchy: str, generator: str, devices: Sequence[Mapping[str, Any]], files: Sequence[str]
+) -> dict[str, Any]:
+    """The index.json of a bundles folder (`acr-edge bundle`): every file it holds, so
+    that the next run knows the folder is its own."""
+    return {
+        "version": 1,
+        "hierarchy": hierarchy,
+        "generator": generator,
+        "mode": "bundles",
+        "devices": [{k: d[k] for k in ("id", "parent", "layer")} for d in devices],
+        "files": list(files),
+    }
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -226,6 +248,7 @@ def read_index(folder: Path) -> OutputIndex | None:
     if not isinstance(entries, list):
         raise InputError([document.diagnostic(("devices",), "not an acr-edge index.json")])
     configurations_mode = data.get("mode") == "configurations"
+    bundles_mode = data.get("mode") == "bundles"
     devices: list[IndexDevice] = []
     seen: set[str] = set()
     order: list[Any] = []  # what deploy refuses and validate's rules report
@@ -248,6 +271,9 @@ def read_index(folder: Path) -> OutputIndex | None:
                 document.diagnostic((*where, "id"), f"device {device_id!r} is listed twice")
             )
         seen.add(device_id)
+        if bundles_mode:
+            devices.append(IndexDevice(device_id, parent, entry.get("layer", 0), position))
+            continue
         if configurations_mode:
             tags = entry.get("tags")
             if not isinstance(tags, dict):
@@ -285,6 +311,16 @@ def read_index(folder: Path) -> OutputIndex | None:
                 IndexConfiguration(entry["id"], file or "", int(entry.get("priority", 0)),
                                    digest, places)
             )  # fmt: skip
+    bundle_files: list[str] = []
+    if bundles_mode:
+        listed_files = data.get("files")
+        if not isinstance(listed_files, list):
+            listed_files = []
+            problems.add(("files",), "not a list")
+        for position, relative in enumerate(listed_files):
+            inside = _inside(relative, problems, ("files", position))
+            if inside is not None:
+                bundle_files.append(inside)
     if problems.found:
         raise InputError(problems.found)
     return OutputIndex(
@@ -294,6 +330,7 @@ def read_index(folder: Path) -> OutputIndex | None:
         tuple(devices),
         tuple(configurations),
         tuple(order),
+        tuple(bundle_files),
     )
 
 
@@ -553,8 +590,9 @@ class StagedOutput:
             if self._lock is not None:
                 self._lock.close()
 
-    def add(self, relative: str, data: bytes) -> None:
-        """Write one file (a relative POSIX path), making the folders it needs.
+    def add(self, relative: str, data: bytes, *, mode: int | None = None) -> None:
+        """Write one file (a relative POSIX path), making the folders it needs; `mode`
+        overrides the folder's file mode (a key 0600, a script 0755).
 
         One process writes, each folder is made once, with plain string paths: creating
         files is kernel work serialised on each folder's lock, which more writers only
@@ -568,7 +606,7 @@ class StagedOutput:
                 if folder not in self._folders:
                     os.mkdir(f"{self._root}/{folder}", self._folder_mode)  # noqa: PTH102
                     self._folders.add(folder)
-            _write_file(self._root, relative, data, self._file_mode)
+            _write_file(self._root, relative, data, self._file_mode if mode is None else mode)
         except FileExistsError:
             raise UsageError(
                 f"refusing to write {folder}/ twice (device ids that differ only in case "

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import isodate
 
 from acr_edge_cli.calls import CallError
-from acr_edge_cli.secrets import REFERENCE
+from acr_edge_cli.secrets import REFERENCE, device_secret_name
 
 if TYPE_CHECKING:
     from acr_edge_cli.arm import ArmClient, RegistryId
@@ -439,12 +439,27 @@ def apply_provision(
     *,
     rotate: bool = False,
     on_action: Callable[[Action], None] | None = None,
+    device_connection_strings: bool = False,
 ) -> ProvisionResult:
     """Make ACR and IoT Hub match the file, parents first. Generated passwords are returned
-    in `passwords` (never printed) for the caller to write to the secrets file."""
+    in `passwords` (never printed) for the caller to write to the secrets file; with
+    `device_connection_strings`, so is each device's connection string that `environ`
+    lacks (`<DEVICE>_CONNECTION_STRING`, what a bundle's config.toml refers to)."""
     clients = _Clients(arm, hub, environ, rotate)
     passwords: dict[str, str] = {}
     actions = _walk(desired, clients, apply=passwords, on_action=on_action)
+    if device_connection_strings:
+        for action in actions:
+            name = device_secret_name(action.resource.name)
+            if (
+                action.resource.kind == "device-identity"
+                and action.action in ("create", "update", "unchanged")
+                and not environ.get(name)
+            ):
+                try:
+                    passwords[name] = hub.connection_string(action.resource.name)
+                except CallError as error:
+                    action.action, action.error = "failed", f"reading its key: {error}"
     return ProvisionResult(True, actions, passwords)
 
 

@@ -150,6 +150,20 @@ def mark_references(value: str, names: Collection[str] | None = None) -> str:
     return _UNESCAPED_REFERENCE.sub(marked, value)
 
 
+def restore_references(value: str) -> str:
+    """A plan's marked secret as the `${NAME}` text it was written as."""
+    return _unmark(value)[0]
+
+
+def device_secret_name(device_id: str) -> str:
+    """The variable that holds a device's IoT Hub connection string (TOP_LAYER_CONNECTION_STRING
+    for `top-layer`): what `provision` writes and a bundle's config.toml references."""
+    stem = re.sub(r"[^A-Za-z0-9]", "_", device_id).upper()
+    if stem[:1].isdigit():
+        stem = f"DEVICE_{stem}"
+    return f"{stem}_CONNECTION_STRING"
+
+
 def _unmark(value: str) -> tuple[str, list[str]]:
     """A marked string with its references restored, and the names in it."""
     names = sorted(set(_MARK.findall(value)))

@@ -236,7 +236,15 @@ def validate_paths(
         except InputError as error:
             result.diagnostics.extend(error.diagnostics)
             continue
-        if index is not None and index.as_configurations:
+        if index is not None and index.as_bundles:
+            result.diagnostics.append(
+                index.document.diagnostic(
+                    (),
+                    "device bundles (acr-edge bundle): no manifest to check",
+                    severity=Severity.INFO,
+                )
+            )
+        elif index is not None and index.as_configurations:
             queue.extend(index.path(c.file) for c in index.configurations)
         elif index is not None:
             _validate_output(folder, index, result, rules, progress)

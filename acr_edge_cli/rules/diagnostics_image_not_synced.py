@@ -3,7 +3,9 @@ image, which a device below the top can only pull through its parent, and the pa
 connected registry does not sync it (Azure/iotedge#7044). Fix: add
 `azureiotedge-diagnostics` to the parent registry's `repositories` and import it into the
 cloud registry, then run `iotedge check --diagnostics-image-name
-$upstream:<port>/azureiotedge-diagnostics:<runtime version>` on the device."""
+<parent hostname>:<port>/azureiotedge-diagnostics:<runtime version>` on the device
+(`iotedge check` does not resolve `$upstream`, and adds the parent's hostname without a port
+only to a name starting with `/`; `acr-edge bundle` prints the line for each device)."""
 
 from collections.abc import Iterator
 
@@ -31,7 +33,9 @@ def check_hierarchy(context: HierarchyContext) -> Iterator[Finding]:
         if REPOSITORY in source.registry.repositories:
             continue
         reported.add(source.id)
-        image = f"$upstream:{plan.upstream_port}/{REPOSITORY}:{plan.runtime.version}"
+        parent = plan.parent.device.hostname if plan.parent else None
+        host = parent or "<parent hostname>"
+        image = f"{host}:{plan.upstream_port}/{REPOSITORY}:{plan.runtime.version}"
         yield Finding(
             (*source.source, "connected_registry", "repositories"),
             f"{source.registry.name} does not sync {REPOSITORY}: `iotedge check` fails on "

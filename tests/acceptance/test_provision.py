@@ -161,9 +161,15 @@ def test_apply_builds_the_tree_parents_first_with_the_actions_az_gives(
     assert devices["lower-layer"]["parentScopes"] == [devices["top-layer"]["deviceScope"]]
     # the passwords: generated, written only to the 0600 file, never printed
     written = dict(line.split("=", 1) for line in c.secrets.read_text().splitlines())
+    host = c.hub.hub.host
     assert written == {
         "LOWER_SYNC_TOKEN_PASSWORD": registry.passwords["lowerregistry-sync-token"],
         "TOP_SYNC_TOKEN_PASSWORD": registry.passwords["topregistry-sync-token"],
+        # what a bundle's config.toml refers to
+        "LOWER_LAYER_CONNECTION_STRING": f"HostName={host};DeviceId=lower-layer;"
+        f"SharedAccessKey={devices['lower-layer']['authentication']['symmetricKey']['primaryKey']}",
+        "TOP_LAYER_CONNECTION_STRING": f"HostName={host};DeviceId=top-layer;"
+        f"SharedAccessKey={devices['top-layer']['authentication']['symmetricKey']['primaryKey']}",
     }
     assert stat.S_IMODE(c.secrets.stat().st_mode) == 0o600
     for value in written.values():

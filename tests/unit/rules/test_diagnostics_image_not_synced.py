@@ -11,7 +11,9 @@ def test_fires_once_per_parent_registry_with_the_command_to_run(tmp_path: Path) 
     repositories.remove("azureiotedge-diagnostics")
     (finding,) = hierarchy_findings(data, RULE, tmp_path)
     assert finding.pointer == "/devices/0/connected_registry/repositories"
-    assert "--diagnostics-image-name $upstream:8000/azureiotedge-diagnostics:1.5" in (
+    # iotedge check does not resolve $upstream: the parent's hostname and proxy port
+    hostname = device(data, 0)["hostname"]
+    assert f"--diagnostics-image-name {hostname}:8000/azureiotedge-diagnostics:1.5" in (
         finding.message
     )
 
