@@ -192,80 +192,63 @@ class ArmClient:
     def call(self, operation: Callable[[], _Result]) -> _Result:
         return self.caller.call(lambda: self._once(operation))[0]
 
-    def _get(self, operation: Callable[[], Any]) -> dict[str, Any] | None:
+    def _get(self, get: Callable[..., Any], *names: str) -> dict[str, Any] | None:
+        """A resource of this registry as ARM's JSON, or None when ARM says 404."""
+        r = self.registry
         try:
-            return _body(self.call(operation))
+            return _body(self.call(lambda: get(r.resource_group, r.registry, *names)))
         except CallError as error:
             if error.status == 404:
                 return None
             raise
 
+    def _run(self, begin: Callable[..., Any], *arguments: Any) -> dict[str, Any]:
+        """A long-running operation on this registry, polled to its end: ARM's answer."""
+        r = self.registry
+        return _body(self.call(lambda: begin(r.resource_group, r.registry, *arguments).result()))
+
     # --- the registry --------------------------------------------------------------------
 
     def get_registry(self) -> dict[str, Any] | None:
         r = self.registry
-        return self._get(lambda: self.client.registries.get(r.resource_group, r.registry))
+        try:
+            return _body(
+                self.call(lambda: self.client.registries.get(r.resource_group, r.registry))
+            )
+        except CallError as error:
+            if error.status == 404:
+                return None
+            raise
 
     def enable_data_endpoint(self) -> None:
-        r = self.registry
-        body = {"properties": {"dataEndpointEnabled": True}}
-        self.call(
-            lambda: self.client.registries.begin_update(r.resource_group, r.registry, body).result()
+        self._run(
+            self.client.registries.begin_update, {"properties": {"dataEndpointEnabled": True}}
         )
 
     # --- scope maps, tokens -------------------------------------------------------------
 
     def get_scope_map(self, name: str) -> dict[str, Any] | None:
-        r = self.registry
-        return self._get(lambda: self.client.scope_maps.get(r.resource_group, r.registry, name))
+        return self._get(self.client.scope_maps.get, name)
 
     def put_scope_map(self, name: str, actions: list[str], description: str) -> None:
-        r = self.registry
         body = {"properties": {"actions": actions, "description": description}}
-        self.call(
-            lambda: self.client.scope_maps.begin_create(
-                r.resource_group, r.registry, name, body
-            ).result()
-        )
+        self._run(self.client.scope_maps.begin_create, name, body)
 
     def update_scope_map(self, name: str, actions: list[str]) -> None:
-        r = self.registry
-        body = {"properties": {"actions": actions}}
-        self.call(
-            lambda: self.client.scope_maps.begin_update(
-                r.resource_group, r.registry, name, body
-            ).result()
-        )
+        self._run(self.client.scope_maps.begin_update, name, {"properties": {"actions": actions}})
 
     def get_token(self, name: str) -> dict[str, Any] | None:
-        r = self.registry
-        return self._get(lambda: self.client.tokens.get(r.resource_group, r.registry, name))
+        return self._get(self.client.tokens.get, name)
 
     def create_token(self, name: str, scope_map: str) -> None:
-        r = self.registry
-        body = {
-            "properties": {
-                "scopeMapId": r.child("scopeMaps", scope_map),
-                "status": "enabled",
-            }
-        }
-        self.call(
-            lambda: self.client.tokens.begin_create(
-                r.resource_group, r.registry, name, body
-            ).result()
-        )
+        scope_map_id = self.registry.child("scopeMaps", scope_map)
+        body = {"properties": {"scopeMapId": scope_map_id, "status": "enabled"}}
+        self._run(self.client.tokens.begin_create, name, body)
 
     def generate_password(self, token: str) -> str:
         """A new `password1` for a token (ARM generateCredentials); the old one stops working."""
-        r = self.registry
-        body = {"tokenId": r.child("tokens", token), "name": "password1"}
-        result = _body(
-            self.call(
-                lambda: self.client.registries.begin_generate_credentials(
-                    r.resource_group, r.registry, body
-                ).result()
-            )
-        )
+        body = {"tokenId": self.registry.child("tokens", token), "name": "password1"}
+        result = self._run(self.client.registries.begin_generate_credentials, body)
         passwords = result.get("passwords") or []
         value = next((p.get("value") for p in passwords if p.get("name") == "password1"), None)
         if not isinstance(value, str) or not value:
@@ -275,28 +258,13 @@ class ArmClient:
     # --- connected registries -----------------------------------------------------------
 
     def get_connected_registry(self, name: str) -> dict[str, Any] | None:
-        r = self.registry
-        return self._get(
-            lambda: self.client.connected_registries.get(r.resource_group, r.registry, name)
-        )
+        return self._get(self.client.connected_registries.get, name)
 
     def create_connected_registry(self, name: str, properties: dict[str, Any]) -> None:
-        r = self.registry
-        body = {"properties": properties}
-        self.call(
-            lambda: self.client.connected_registries.begin_create(
-                r.resource_group, r.registry, name, body
-            ).result()
-        )
+        self._run(self.client.connected_registries.begin_create, name, {"properties": properties})
 
     def update_connected_registry(self, name: str, properties: dict[str, Any]) -> None:
-        r = self.registry
-        body = {"properties": properties}
-        self.call(
-            lambda: self.client.connected_registries.begin_update(
-                r.resource_group, r.registry, name, body
-            ).result()
-        )
+        self._run(self.client.connected_registries.begin_update, name, {"properties": properties})
 
 
 def _seconds(header: str | None) -> float | None:

@@ -309,6 +309,13 @@ def _registry_body(registry: Registry, state: str) -> dict[str, Any]:
     }
 
 
+def _in_progress(resource: dict[str, Any], state: str) -> dict[str, Any]:
+    """What a PUT or PATCH answers at once: the resource as it will be, still `state`."""
+    answer: dict[str, Any] = json.loads(json.dumps(resource))
+    answer["properties"]["provisioningState"] = state
+    return answer
+
+
 def _not_found(kind: str, name: str) -> ArmFailure:
     return ArmFailure(404, "ResourceNotFound", f"The {kind} '{name}' was not found.")
 
@@ -340,9 +347,11 @@ def _scope_map(
             },
         }
         registry.scope_maps[name] = current
-        answer = json.loads(json.dumps(current))
-        answer["properties"]["provisioningState"] = "Creating" if created else "Updating"
-        return (201 if created else 200), answer, _operation(arm)
+        return (
+            (201 if created else 200),
+            _in_progress(current, "Creating" if created else "Updating"),
+            _operation(arm),
+        )
     if method == "PATCH":
         if current is None:
             raise _not_found("scope map", name)
@@ -350,9 +359,7 @@ def _scope_map(
             current["properties"]["actions"] = list(actions)
         if properties.get("description") is not None:
             current["properties"]["description"] = properties["description"]
-        answer = json.loads(json.dumps(current))
-        answer["properties"]["provisioningState"] = "Updating"
-        return 200, answer, _operation(arm)
+        return 200, _in_progress(current, "Updating"), _operation(arm)
     raise ArmFailure(405, "MethodNotAllowed", f"{method} is not allowed here")
 
 
@@ -388,9 +395,8 @@ def _token(
         },
     }
     registry.tokens[name] = current
-    answer = json.loads(json.dumps(current))
-    answer["properties"]["provisioningState"] = "Creating"
-    return (201 if created else 200), answer, _operation(arm)
+    state = "Creating" if created else "Updating"
+    return (201 if created else 200), _in_progress(current, state), _operation(arm)
 
 
 def _generate(
@@ -469,9 +475,11 @@ def _connected_registry(
             },
         }
         registry.connected_registries[name] = current
-        answer = json.loads(json.dumps(current))
-        answer["properties"]["provisioningState"] = "Creating" if created else "Updating"
-        return (201 if created else 200), answer, _operation(arm)
+        return (
+            (201 if created else 200),
+            _in_progress(current, "Creating" if created else "Updating"),
+            _operation(arm),
+        )
     if method == "PATCH":
         if current is None:
             raise _not_found("connected registry", name)
@@ -488,9 +496,7 @@ def _connected_registry(
             target["notificationsList"] = list(properties["notificationsList"])
         if (properties.get("logging") or {}).get("logLevel"):
             target["logging"]["logLevel"] = properties["logging"]["logLevel"]
-        answer = json.loads(json.dumps(current))
-        answer["properties"]["provisioningState"] = "Updating"
-        return 200, answer, _operation(arm)
+        return 200, _in_progress(current, "Updating"), _operation(arm)
     raise ArmFailure(405, "MethodNotAllowed", f"{method} is not allowed here")
 
 
