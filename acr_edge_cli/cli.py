@@ -417,6 +417,55 @@ def validate(
     raise typer.Exit(selection.exit_code(diagnostics))
 
 
+class Cloud(str, Enum):
+    AzureCloud = "AzureCloud"
+    AzureChinaCloud = "AzureChinaCloud"
+    AzureUSGovernment = "AzureUSGovernment"
+
+
+CloudOption = Annotated[
+    Cloud, typer.Option("--cloud", help="The Azure cloud (ACR_EDGE_ARM_ENDPOINT overrides).")
+]
+ArmTokenEnvOption = Annotated[
+    str,
+    typer.Option(
+        "--arm-token-env",
+        metavar="NAME",
+        help="Environment variable holding a Resource Manager bearer token; unset: "
+        "sign in with azure-identity (DefaultAzureCredential).",
+    ),
+]
+
+
+def _registry_reader(
+    index: Any, cloud: Cloud, arm_token_env: str, seconds: float, skip: bool
+) -> Any:
+    """For status: reads each connected registry through ARM, when the folder records the
+    cloud registry's resource id (and --skip-registries is not given); else None."""
+    if skip or index.registries is None:
+        return None
+    from acr_edge_cli.arm import ArmClient, RegistryId, arm_settings
+    from acr_edge_cli.calls import Deadline
+
+    registry = RegistryId.parse(index.registries[0])
+    if registry is None:
+        raise UsageError(f"{index.folder}: index.json names no registry resource id")
+    try:
+        settings = arm_settings(cloud.value, os.environ, arm_token_env)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return ArmClient(settings, registry, deadline=Deadline(seconds)).get_connected_registry
+
+
+SkipRegistriesOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-registries",
+        help="Do not read the connected registries' state from Resource Manager.",
+    ),
+]
+
+
 ConnectionStringEnvOption = Annotated[
     str,
     typer.Option(
@@ -462,6 +511,9 @@ def deploy(
     connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
     hub: HubOption = None,
     secrets_file: SecretsFileOption = None,
+    cloud: CloudOption = Cloud.AzureCloud,
+    arm_token_env: ArmTokenEnvOption = "ACR_EDGE_ARM_TOKEN",
+    skip_registries: SkipRegistriesOption = False,
     timeout: Annotated[
         str,
         typer.Option(
@@ -575,7 +627,8 @@ def deploy(
             index = read_index(out)
             assert index is not None  # deploy read it
             left = max(0.0, seconds - (time.monotonic() - started))
-            waited = statuses.wait_for_status(index, client, left)
+            registries = _registry_reader(index, cloud, arm_token_env, left, skip_registries)
+            waited = statuses.wait_for_status(index, client, left, registries=registries)
     if fmt == "json" and waited is not None:
         deployed = json.loads(reporting.deploy_json(result))
         typer.echo(json.dumps({**deployed, "status": json.loads(reporting.status_json(waited))},
@@ -639,9 +692,14 @@ def status(
     ] = 200.0,
     connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
     hub: HubOption = None,
+    cloud: CloudOption = Cloud.AzureCloud,
+    arm_token_env: ArmTokenEnvOption = "ACR_EDGE_ARM_TOKEN",
+    skip_registries: SkipRegistriesOption = False,
 ) -> None:
     """Whether every device runs what deploy applied: edgeAgent's applied version and each
-    module's state, parents first; exit 0 converged, 1 not, 3 unreachable.
+    module's state, parents first, and each connected registry's connection state (when
+    the hierarchy names the registry's resource_id); exit 0 converged, 1 not, 3
+    unreachable.
 
     Examples:
 
@@ -660,21 +718,18 @@ def status(
         if index is None or index.as_bundles:
             raise UsageError(f"{out}: not a folder written by acr-edge generate")
         client = _hub_client(connection_string_env, hub, rate, seconds if wait else 3600)
+        registries = _registry_reader(
+            index, cloud, arm_token_env, seconds if wait else 3600, skip_registries
+        )
         if wait:
-            result = statuses.wait_for_status(index, client, seconds)
+            result = statuses.wait_for_status(index, client, seconds, registries=registries)
         else:
-            result = statuses.read_status(index, client)
+            result = statuses.read_status(index, client, registries)
     if fmt == "json":
         typer.echo(reporting.status_json(result))
     else:
         reporting.print_status(reporting.make_console(), result, client.host)
     raise typer.Exit(0 if result.ok else 1)
-
-
-class Cloud(str, Enum):
-    AzureCloud = "AzureCloud"
-    AzureChinaCloud = "AzureChinaCloud"
-    AzureUSGovernment = "AzureUSGovernment"
 
 
 @app.command()
@@ -700,18 +755,8 @@ def provision(
     output_format: Annotated[
         TextOrJson, typer.Option("--format", help="Report format.")
     ] = TextOrJson.text,
-    cloud: Annotated[
-        Cloud, typer.Option("--cloud", help="The Azure cloud (ACR_EDGE_ARM_ENDPOINT overrides).")
-    ] = Cloud.AzureCloud,
-    arm_token_env: Annotated[
-        str,
-        typer.Option(
-            "--arm-token-env",
-            metavar="NAME",
-            help="Environment variable holding a Resource Manager bearer token; unset: "
-            "sign in with azure-identity (DefaultAzureCredential).",
-        ),
-    ] = "ACR_EDGE_ARM_TOKEN",
+    cloud: CloudOption = Cloud.AzureCloud,
+    arm_token_env: ArmTokenEnvOption = "ACR_EDGE_ARM_TOKEN",
     connection_string_env: ConnectionStringEnvOption = "IOTHUB_CONNECTION_STRING",
     hub: HubOption = None,
     timeout: Annotated[

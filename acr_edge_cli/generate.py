@@ -59,6 +59,17 @@ class GenerateResult:
             return m.device.parent.id if m.device.parent else None
 
         generator = f"acr-edge {__version__}"
+        resource_id = self.hierarchy.cloud_registry.resource_id
+        registries = (
+            {
+                "resource_id": resource_id,
+                "devices": {
+                    m.device.id: m.device.registry.name for m in self.manifests if m.device.registry
+                },
+            }
+            if resource_id
+            else None
+        )
         if self.as_configurations:
             return index_document(
                 self.hierarchy.name,
@@ -74,6 +85,7 @@ class GenerateResult:
                     for c, places in zip(self.configurations, self.configuration_secrets,
                                          strict=True)
                 ],
+                registries,
             )  # fmt: skip
         return index_document(
             self.hierarchy.name,
@@ -83,6 +95,7 @@ class GenerateResult:
                  "manifest": m.path, "sha256": m.sha256, "secrets": m.secrets}
                 for m in self.manifests
             ],
+            registries=registries,
         )  # fmt: skip
 
     def files(self) -> dict[str, bytes]:

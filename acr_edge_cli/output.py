@@ -90,6 +90,8 @@ class OutputIndex:
     order_problems: tuple[Any, ...] = ()
     #: the files of a bundles folder
     bundle_files: tuple[str, ...] = ()
+    #: the cloud registry's resource id, and device id -> its connected registry's name
+    registries: tuple[str, Mapping[str, str]] | None = None
 
     @property
     def as_configurations(self) -> bool:
@@ -128,11 +130,15 @@ def index_document(
     generator: str,
     devices: Sequence[Mapping[str, Any]],
     configurations: Sequence[Mapping[str, Any]] | None = None,
+    registries: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The index.json of a generated folder. `devices`: id, parent, layer, and either
     manifest, sha256, secrets (per device) or tags (automatic deployments, which then come
-    as `configurations`: id, file, priority, sha256, secrets)."""
+    as `configurations`: id, file, priority, sha256, secrets). `registries`: the cloud
+    registry's resource id and each device's connected registry, for status."""
     header: dict[str, Any] = {"version": 1, "hierarchy": hierarchy, "generator": generator}
+    if registries is not None:
+        header["connected_registries"] = dict(registries)
     if configurations is not None:
         return {
             **header,
@@ -311,6 +317,19 @@ def read_index(folder: Path) -> OutputIndex | None:
                 IndexConfiguration(entry["id"], file or "", int(entry.get("priority", 0)),
                                    digest, places)
             )  # fmt: skip
+    registries = None
+    recorded = data.get("connected_registries")
+    if recorded is not None:
+        names = recorded.get("devices") if isinstance(recorded, dict) else None
+        resource_id = recorded.get("resource_id") if isinstance(recorded, dict) else None
+        if not (
+            isinstance(resource_id, str)
+            and isinstance(names, dict)
+            and all(isinstance(v, str) for v in names.values())
+        ):
+            problems.add(("connected_registries",), "not {resource_id, devices: {id: name}}")
+        else:
+            registries = (resource_id, dict(names))
     bundle_files: list[str] = []
     if bundles_mode:
         listed_files = data.get("files")
@@ -331,6 +350,7 @@ def read_index(folder: Path) -> OutputIndex | None:
         tuple(configurations),
         tuple(order),
         tuple(bundle_files),
+        registries,
     )
 
 

@@ -450,6 +450,11 @@ def print_status(console: Console, result: Any, hub: str) -> None:
         label.append(f"  layer {device.layer}", style="dim")
         if device.ok:
             label.append(f"  version {device.applied_version}", style="dim")
+            if device.registry:
+                registry = device.registry
+                label.append(
+                    f"  registry {registry['name']} {registry['connection_state']}", style="dim"
+                )
         branch = parent.add(label)
         for reason in device.reasons:
             branch.add(Text(reason, style="yellow"))

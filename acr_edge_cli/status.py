@@ -7,6 +7,9 @@ configuration, 412 invalid schema version, 417 empty desired properties, 500 fai
 per module `runtimeStatus` (running, stopped, failed, backoff, unhealthy) with `exitCode`,
 `statusDescription` and `lastStartTimeUtc`. For folders of automatic deployments, the
 deployments' system metrics (targeted, applied, reported successful, reported failed).
+When the folder records the cloud registry (`cloud_registry.resource_id`), each device's
+connected registry as ARM reports it: `connectionState` (Online, Syncing, Offline,
+Unhealthy), `lastActivityTime` and `statusDetails`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ DESIRED_STATUS = {
 }
 #: Seconds between two looks at the hub while waiting.
 POLL_SECONDS = 2.0
+#: A connected registry's connectionState that counts as healthy.
+REGISTRY_HEALTHY = ("Online", "Syncing")
+
+#: Reads a connected registry by name: ARM's JSON, or None when it does not exist.
+RegistryReader = Callable[[str], "dict[str, Any] | None"]
 
 
 @dataclass
@@ -45,10 +53,13 @@ class DeviceStatus:
     modules: dict[str, str] = field(default_factory=dict)  # name -> runtimeStatus
     desired_version: int | None = None
     applied_version: int | None = None
+    #: its connected registry as ARM reports it (name, state, last activity), when read
+    registry: dict[str, Any] | None = None
+    registry_ok: bool = True
 
     @property
     def ok(self) -> bool:
-        return self.converged and self.healthy
+        return self.converged and self.healthy and self.registry_ok
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +70,7 @@ class DeviceStatus:
             "desired_version": self.desired_version,
             "applied_version": self.applied_version,
             "modules": self.modules,
+            "connected_registry": self.registry,
             "reasons": self.reasons,
         }
 
@@ -181,6 +193,28 @@ def device_status(
     return status
 
 
+def registry_status(name: str, found: dict[str, Any] | None) -> tuple[dict[str, Any], str | None]:
+    """(what to show of a connected registry, what is wrong or None)."""
+    if found is None:
+        missing: dict[str, Any] = {"name": name, "connection_state": None, "last_activity": None}
+        return missing, f"connected registry {name} does not exist in ACR (acr-edge provision)"
+    properties = found.get("properties") or {}
+    state = properties.get("connectionState")
+    last = properties.get("lastActivityTime")
+    details = [
+        f"{d.get('code')}: {d.get('description')}"
+        for d in properties.get("statusDetails") or []
+        if isinstance(d, dict)
+    ]
+    shown: dict[str, Any] = {"name": name, "connection_state": state,
+                             "last_activity": last, "status_details": details}  # fmt: skip
+    if state in REGISTRY_HEALTHY:
+        return shown, None
+    since = f", last activity {last}" if last else ", never active"
+    more = f" ({'; '.join(details)})" if details else ""
+    return shown, f"connected registry {name} is {state}{since}{more}"
+
+
 def _parents_first(devices: list[DeviceStatus]) -> None:
     """A child cannot sync from a broken parent: point there first."""
     by_id = {d.id: d for d in devices}
@@ -190,8 +224,11 @@ def _parents_first(devices: list[DeviceStatus]) -> None:
             device.reasons.insert(0, f"its parent {parent.id!r} is not healthy: look there first")
 
 
-def read_status(index: OutputIndex, client: HubClient) -> StatusResult:
-    """Every device (tree order) or every automatic deployment of a generated folder, once."""
+def read_status(
+    index: OutputIndex, client: HubClient, registries: RegistryReader | None = None
+) -> StatusResult:
+    """Every device (tree order) or every automatic deployment of a generated folder, once;
+    with `registries`, each device's connected registry too."""
     result = StatusResult()
     if index.as_configurations:
         # deploy creates each under `<id>-<digest of its content>` (configurations.versioned_id)
@@ -225,7 +262,17 @@ def read_status(index: OutputIndex, client: HubClient) -> StatusResult:
             status.reasons.append(f"IoT Hub did not answer for it: {error}")
             result.devices.append(status)
             continue
-        result.devices.append(device_status(entry.id, entry.parent, entry.layer, manifest, state))
+        status = device_status(entry.id, entry.parent, entry.layer, manifest, state)
+        name = index.registries[1].get(entry.id) if index.registries else None
+        if registries is not None and name is not None:
+            try:
+                status.registry, problem = registry_status(name, registries(name))
+            except CallError as error:
+                problem = f"Resource Manager did not answer for {name}: {error}"
+            if problem:
+                status.registry_ok = False
+                status.reasons.append(problem)
+        result.devices.append(status)
     _parents_first(result.devices)
     return result
 
@@ -237,12 +284,13 @@ def wait_for_status(
     *,
     poll: float = POLL_SECONDS,
     on_poll: Callable[[StatusResult], None] = lambda result: None,
+    registries: RegistryReader | None = None,
 ) -> StatusResult:
     """read_status until everything has converged or `timeout` seconds have passed; the
     last result either way. Every look goes through the client's rate cap."""
     started = time.monotonic()
     while True:
-        result = read_status(index, client)
+        result = read_status(index, client, registries)
         result.waited = time.monotonic() - started
         on_poll(result)
         left = timeout - result.waited

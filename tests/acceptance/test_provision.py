@@ -330,3 +330,49 @@ def test_generate_and_deploy_read_the_secrets_file_provision_wrote(
     assert password not in deployed.stdout + deployed.stderr
     applied = c.hub.hub.module_twins[("lower-layer", "$edgeAgent")]["properties"]["desired"]
     assert password in json.dumps(applied)
+
+
+def test_status_reads_each_connected_registry_state(
+    cloud: Callable[..., Cloud], cli: Any, tmp_path: Path
+) -> None:
+    c = cloud()
+    assert cli("provision", c.hierarchy, "--apply", "--secrets-out", c.secrets).exit_code == 0
+    out = tmp_path / "out"
+    assert cli("generate", c.hierarchy, "-o", out).exit_code == 0
+    assert cli("deploy", out, "--yes", "--secrets-file", c.secrets).exit_code == 0
+    for device in ("top-layer", "lower-layer"):
+        c.hub.hub.report_as_runtime(device)
+    offline = cli("status", out, "--format", "json")
+    assert offline.exit_code == 1
+    devices = {d["id"]: d for d in json.loads(offline.stdout)["devices"]}
+    assert devices["top-layer"]["reasons"] == [
+        "connected registry topregistry is Offline, never active"
+    ]
+    assert devices["lower-layer"]["reasons"][0] == (
+        "its parent 'top-layer' is not healthy: look there first"
+    )
+    for name in ("topregistry", "lowerregistry"):
+        properties = c.registry.connected_registries[name]["properties"]
+        properties["connectionState"] = "Online"
+        properties["lastActivityTime"] = "2026-12-03T06:00:00Z"
+    c.registry.connected_registries["lowerregistry"]["properties"].update(
+        connectionState="Unhealthy",
+        statusDetails=[{"code": "DiskError", "description": "Access to the path is denied",
+                        "type": "Error"}],
+    )  # fmt: skip
+    unhealthy = cli("status", out, "--format", "json")
+    assert unhealthy.exit_code == 1
+    lower = {d["id"]: d for d in json.loads(unhealthy.stdout)["devices"]}["lower-layer"]
+    assert lower["reasons"] == [
+        "connected registry lowerregistry is Unhealthy, last activity 2026-12-03T06:00:00Z "
+        "(DiskError: Access to the path is denied)"
+    ]
+    c.registry.connected_registries["lowerregistry"]["properties"].update(
+        connectionState="Syncing", statusDetails=[]
+    )
+    healthy = cli("status", out)
+    assert healthy.exit_code == 0, healthy.stdout
+    assert "ok  top-layer  layer 0  version 2  registry topregistry Online" in healthy.stdout
+    # without ARM: --skip-registries reads IoT Hub only
+    c.registry.connected_registries["topregistry"]["properties"]["connectionState"] = "Offline"
+    assert cli("status", out, "--skip-registries").exit_code == 0
