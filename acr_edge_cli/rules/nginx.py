@@ -13,6 +13,7 @@ from typing import Any
 
 from acr_edge_cli.diagnostics import Severity
 from acr_edge_cli.manifest_modules import AGENT
+from acr_edge_cli.placeholders import has_placeholder
 from acr_edge_cli.rules.base import Finding
 
 NAME = "nginx"
@@ -40,8 +41,8 @@ def check_nginx(context: NginxContext) -> Iterator[Finding]:
     )
 
     settings = proxy_settings(context.content) if isinstance(context.content, dict) else None
-    if settings is None:
-        return
+    if settings is None or any(has_placeholder(value) for value in settings.env.values()):
+        return  # a template's placeholders are filled in later: nothing to run nginx on yet
     proxy_path = (*AGENT, "modules", settings.module_name)
     try:
         config = render_nginx_config(

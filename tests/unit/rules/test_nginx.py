@@ -88,3 +88,19 @@ def test_a_registry_route_naming_no_module_stops_the_proxy(
         "module of this deployment; nginx resolves it when it starts, so the API proxy will "
         "not start and every route through it (edgeHub's included) is down"
     )
+
+
+def test_near_miss_a_template_with_placeholder_routes_is_not_run(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    # ${NAME} is filled in by the tools before the proxy sees it: nginx cannot judge it yet
+    path = _generated(tmp_path, cli) / "layer-0/top-layer/deployment.json"
+    manifest = json.loads(path.read_text())
+    proxy = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"][
+        "IoTEdgeAPIProxy"
+    ]
+    proxy["env"]["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = "${REGISTRY_MODULE}:8080"
+    template = tmp_path / "deployment.template.json"
+    template.write_text(json.dumps(manifest, indent=2))
+    result = cli("validate", template, "--nginx", "--format", "json")
+    assert [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "nginx"] == []
