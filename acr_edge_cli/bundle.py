@@ -71,8 +71,8 @@ def _config(
     paths: Mapping[str, str],
     environ: Mapping[str, str],
     inline_secrets: bool,
-) -> tuple[dict[str, Any], list[str]]:
-    """config.toml as a mapping, and the ${NAME} secrets it still refers to."""
+) -> tuple[str, list[str]]:
+    """config.toml, and the ${NAME} secrets it still refers to."""
     hierarchy = loaded.hierarchy
     login_server = hierarchy.cloud_registry.login_server
     config: dict[str, Any] = {}
@@ -107,7 +107,7 @@ def _config(
     config["edge_ca"] = {"cert": f"file://{paths['edge_ca']}",
                          "pk": f"file://{paths['edge_ca_key']}"}  # fmt: skip
     text = tomli_w.dumps(config)
-    return config, sorted(set(_secret_names(text)))
+    return text, sorted(set(_secret_names(text)))
 
 
 def _check_command(plan: DevicePlan) -> str:
@@ -165,7 +165,7 @@ def build_bundles(
         config, secrets = _config(plan, loaded, paths, environ, inline_secrets)
         edge_ca = certificates.issue_edge_ca(root, plan.id)
         folder = plan.id
-        result.files[f"{folder}/config.toml"] = tomli_w.dumps(config).encode("utf-8")
+        result.files[f"{folder}/config.toml"] = config.encode("utf-8")
         result.files[f"{folder}/root-ca.pem"] = root.certificate_pem
         result.files[f"{folder}/edge-ca.pem"] = edge_ca.certificate_pem
         result.files[f"{folder}/edge-ca.key.pem"] = edge_ca.key_pem

@@ -109,6 +109,11 @@ def main() -> None:
             folder = [*acr_edge, "validate", f"{out}-0"]
             name = f"validate {size:,} devices (generated folder)"
             rows.append((name, measure(folder, env, repeat)))
+            if size <= 10000:  # five files a device: 50,000 devices is a quarter million
+                bundles = root / f"bundles-{size}"
+                command = [*acr_edge, "bundle", str(source), "-o", str(bundles)]
+                name = f"bundle {size:,} devices (certificates, config.toml, install.sh)"
+                rows.append((name, measure(command, env, repeat, bundles)))
             if size == options.sizes[0]:
                 manifest = next(Path(f"{out}-0").glob("layer-0/*/deployment.json"))
                 single = root / "deployment.json"
