@@ -770,10 +770,11 @@ def provision(
     sync scope maps, tokens and passwords, client tokens, and IoT Edge identities with
     their parents. Plans by default; never deletes.
 
-        ACR_EDGE_ARM_TOKEN=$(az account get-access-token --query accessToken -o tsv) \\
-          acr-edge provision examples/two-layer.yaml
+        acr-edge provision examples/two-layer.yaml
 
         acr-edge provision examples/two-layer.yaml --apply --secrets-out secrets.env
+
+    A bearer token in ACR_EDGE_ARM_TOKEN (az account get-access-token) is used when set.
     """
     from acr_edge_cli import provision as provisioning
     from acr_edge_cli import reporting
