@@ -203,9 +203,22 @@ class ArmClient:
             raise
 
     def _run(self, begin: Callable[..., Any], *arguments: Any) -> dict[str, Any]:
-        """A long-running operation on this registry, polled to its end: ARM's answer."""
+        """A long-running operation on this registry, polled to its end (or to the run's
+        deadline, which a poll that never ends must not outlast): ARM's answer."""
         r = self.registry
-        return _body(self.call(lambda: begin(r.resource_group, r.registry, *arguments).result()))
+
+        def once() -> Any:
+            poller = begin(r.resource_group, r.registry, *arguments)
+            answer = poller.result(timeout=self.caller.deadline.remaining())
+            if not poller.done():
+                raise CallError(
+                    None,
+                    f"the operation was still {poller.status()} when the run's deadline passed",
+                    permanent=True,
+                )
+            return answer
+
+        return _body(self.call(once))
 
     # --- the registry --------------------------------------------------------------------
 

@@ -89,6 +89,8 @@ class Arm:
     faults: ArmFaults = field(default_factory=ArmFaults)
     #: whole seconds, as ARM sends them ("0": poll at the client's own interval)
     retry_after: str = "1"
+    #: long-running operations never finish (ARM stuck in InProgress)
+    stuck: bool = False
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     host: str = ""
@@ -259,7 +261,7 @@ def _poll(arm: Arm, results: bool, operation_id: str) -> tuple[int, Any, dict[st
     if state is None:
         raise ArmFailure(404, "OperationNotFound", "The operation was not found.")
     state["polls"] += 1
-    done = state["polls"] >= 2
+    done = state["polls"] >= 2 and not arm.stuck
     if results:  # Location polling: 202 while running, then the result
         if not done:
             return 202, None, {"Location": state["url"], "Retry-After": arm.retry_after}

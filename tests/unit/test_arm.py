@@ -87,3 +87,13 @@ def test_settings_per_cloud_and_endpoint() -> None:
     with pytest.raises(ValueError, match="must be an https:// URL"):
         arm_settings("AzureCloud", {"ACR_EDGE_ARM_ENDPOINT": "http://x"}, "TOKEN")
     assert RegistryId.parse("/subscriptions/s/resourceGroups/g/providers/x/registries/r") is None
+
+
+def test_an_operation_that_never_finishes_ends_at_the_deadline(local: RunningArm) -> None:
+    local.arm.stuck = True
+    local.arm.retry_after = "0"
+    client = _client(local, deadline=Deadline(1.5))
+    started = time.monotonic()
+    with pytest.raises(CallError, match="still InProgress when the run's deadline passed"):
+        client.put_scope_map("pulls", ["repositories/hub/content/read"], "test")
+    assert time.monotonic() - started < 3.0
