@@ -65,17 +65,25 @@ def test_it_is_a_catalog_rule_that_can_be_disabled(
     assert explained.stdout.startswith("nginx (error)\n")
 
 
+def _with_registry_route(out: Path, value: str, target: Path) -> Path:
+    """The top layer's manifest with CONNECTED_ACR_ROUTE_ADDRESS set to `value`, as `target`."""
+    manifest = json.loads((out / "layer-0/top-layer/deployment.json").read_text())
+    proxy = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"][
+        "IoTEdgeAPIProxy"
+    ]
+    proxy["env"]["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = value
+    target.write_text(json.dumps(manifest, indent=2))
+    return target
+
+
 def test_a_registry_route_naming_no_module_stops_the_proxy(
     tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:
     # the name of an old sample: nginx resolves it at start, finds nothing, does not start
-    path = _generated(tmp_path, cli) / "layer-0/top-layer/deployment.json"
-    manifest = json.loads(path.read_text())
-    proxy = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"][
-        "IoTEdgeAPIProxy"
-    ]
-    proxy["env"]["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = "connectedRegistry:8080"
-    path.write_text(json.dumps(manifest, indent=2))
+    out = _generated(tmp_path, cli)
+    path = _with_registry_route(
+        out, "connectedRegistry:8080", out / "layer-0/top-layer/deployment.json"
+    )
     result = cli("validate", path, "--nginx", "--format", "json")
     assert result.exit_code == 1
     (finding,) = [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "nginx"]
@@ -94,13 +102,8 @@ def test_near_miss_a_template_with_placeholder_routes_is_not_run(
     tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:
     # ${NAME} is filled in by the tools before the proxy sees it: nginx cannot judge it yet
-    path = _generated(tmp_path, cli) / "layer-0/top-layer/deployment.json"
-    manifest = json.loads(path.read_text())
-    proxy = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"][
-        "IoTEdgeAPIProxy"
-    ]
-    proxy["env"]["CONNECTED_ACR_ROUTE_ADDRESS"]["value"] = "${REGISTRY_MODULE}:8080"
-    template = tmp_path / "deployment.template.json"
-    template.write_text(json.dumps(manifest, indent=2))
+    template = _with_registry_route(
+        _generated(tmp_path, cli), "${REGISTRY_MODULE}:8080", tmp_path / "deployment.template.json"
+    )
     result = cli("validate", template, "--nginx", "--format", "json")
     assert [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "nginx"] == []
