@@ -22,7 +22,12 @@ from acr_edge_cli.diagnostics import Diagnostic, Severity
 from acr_edge_cli.errors import UsageError
 from acr_edge_cli.plan import AGENT_REPOSITORY, pull_credentials, resolve_image
 from acr_edge_cli.render import make_environment
-from acr_edge_cli.secrets import REFERENCE, device_secret_name, restore_references
+from acr_edge_cli.secrets import (
+    REFERENCE,
+    device_secret_clashes,
+    device_secret_name,
+    restore_references,
+)
 
 if TYPE_CHECKING:
     from acr_edge_cli.loading import LoadedHierarchy
@@ -153,6 +158,15 @@ def build_bundles(
     name = loaded.hierarchy.name
     result = BundleResult(name)
     result.diagnostics += hierarchy_findings(loaded, rules or DEFAULT)
+    plans = {plan.id: plan for plan in loaded.plan.devices}
+    for secret, ids in device_secret_clashes(list(plans)).items():
+        result.diagnostics.append(
+            loaded.document.diagnostic(
+                (*plans[ids[1]].source, "id"),
+                f"devices {', '.join(ids)} would all read their connection string from "
+                f"{secret}; give them ids that differ in more than - . _ and case",
+            )
+        )
     if not result.ok:
         return result
     result.files[ROOT_CA_FILE] = root.certificate_pem

@@ -777,7 +777,7 @@ def provision(
     A bearer token in ACR_EDGE_ARM_TOKEN (az account get-access-token) is used when set.
     """
     from acr_edge_cli import provision as provisioning
-    from acr_edge_cli import reporting
+    from acr_edge_cli import reporting, secrets
     from acr_edge_cli.arm import ArmClient, RegistryId, arm_settings
     from acr_edge_cli.calls import Deadline
     from acr_edge_cli.loading import load_hierarchy
@@ -802,6 +802,13 @@ def provision(
             )
         registry = RegistryId.parse(resource_id)
         assert registry is not None  # the model's pattern admits only parseable ids
+        clashes = secrets.device_secret_clashes([d.id for d in loaded.plan.devices])
+        if secrets_out is not None and clashes:
+            secret, ids = next(iter(clashes.items()))
+            raise UsageError(
+                f"devices {', '.join(ids)} would share {secret} in {secrets_out}; give them "
+                "ids that differ in more than - . _ and case"
+            )
         environ = dict(os.environ)
         if secrets_out is not None and secrets_out.exists():
             environ |= read_secrets_file(secrets_out)

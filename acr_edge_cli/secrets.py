@@ -164,6 +164,15 @@ def device_secret_name(device_id: str) -> str:
     return f"{stem}_CONNECTION_STRING"
 
 
+def device_secret_clashes(device_ids: Collection[str]) -> dict[str, list[str]]:
+    """Variable names that two or more device ids map to (`top-layer`, `top_layer`): each
+    with the ids, which would read one another's connection string."""
+    by_name: dict[str, list[str]] = {}
+    for device_id in device_ids:
+        by_name.setdefault(device_secret_name(device_id), []).append(device_id)
+    return {name: ids for name, ids in by_name.items() if len(ids) > 1}
+
+
 def _unmark(value: str) -> tuple[str, list[str]]:
     """A marked string with its references restored, and the names in it."""
     names = sorted(set(_MARK.findall(value)))

@@ -298,3 +298,23 @@ def test_deploy_and_status_refuse_a_bundles_folder(
     checked = cli("validate", bundles, "--format", "json")
     assert checked.exit_code == 0
     assert json.loads(checked.stdout)["summary"]["infos"] == 1
+
+
+def test_device_ids_that_would_share_a_secret_name_are_refused(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    data = yaml.safe_load((EXAMPLES / "two-layer.yaml").read_text())
+    lower = data["devices"][0]["children"][0]
+    lower["children"] = [{"id": "edge.1"}, {"id": "edge-1"}]
+    lower["hostname"] = "lower-layer.contoso.local"
+    path = tmp_path / "h.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = cli("bundle", path, "-o", tmp_path / "bundles", "--format", "json")
+    assert result.exit_code == 1
+    (finding,) = [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "input"]
+    assert finding["message"] == (
+        "devices edge.1, edge-1 would all read their connection string from "
+        "EDGE_1_CONNECTION_STRING; give them ids that differ in more than - . _ and case"
+    )
+    assert finding["pointer"] == "/devices/0/children/0/children/1/id"
+    assert not (tmp_path / "bundles").exists()

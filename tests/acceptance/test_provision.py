@@ -376,3 +376,22 @@ def test_status_reads_each_connected_registry_state(
     # without ARM: --skip-registries reads IoT Hub only
     c.registry.connected_registries["topregistry"]["properties"]["connectionState"] = "Offline"
     assert cli("status", out, "--skip-registries").exit_code == 0
+
+
+def test_device_ids_that_would_share_a_connection_string_name_are_refused_first(
+    tmp_path: Path, cli: Any
+) -> None:
+    def clashing(data: Any) -> None:
+        data["devices"][0]["children"][0]["children"] = [{"id": "edge.1"}, {"id": "edge-1"}]
+
+    path = _hierarchy(
+        tmp_path / "h.yaml",
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/contoso",
+        clashing,
+    )
+    result = cli("provision", path, "--apply", "--secrets-out", tmp_path / "s.env")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"error: devices edge.1, edge-1 would share EDGE_1_CONNECTION_STRING in "
+        f"{tmp_path / 's.env'}; give them ids that differ in more than - . _ and case\n",
+    )

@@ -68,3 +68,13 @@ def test_order_is_parents_first_and_identities_follow_the_tree() -> None:
         if r.kind == "password" and r.parent == "plantdmz"
     )  # fmt: skip
     assert password.spec == {"secret": "PLANT_DMZ_SYNC_TOKEN_PASSWORD"}
+
+
+def test_device_secret_names_and_their_clashes() -> None:
+    from acr_edge_cli.secrets import device_secret_clashes, device_secret_name
+
+    assert device_secret_name("top-layer") == "TOP_LAYER_CONNECTION_STRING"
+    assert device_secret_name("7th.floor") == "DEVICE_7TH_FLOOR_CONNECTION_STRING"
+    assert device_secret_clashes(["a-b", "a.b", "A_B", "c"]) == {
+        "A_B_CONNECTION_STRING": ["a-b", "a.b", "A_B"]
+    }
