@@ -76,11 +76,13 @@ def _config(
     paths: Mapping[str, str],
     environ: Mapping[str, str],
     inline_secrets: bool,
-) -> tuple[str, list[str]]:
-    """config.toml, and the ${NAME} secrets it still refers to."""
+) -> tuple[str, list[str], bool]:
+    """config.toml, the ${NAME} secrets it still refers to, and whether it holds a secret
+    itself (inlined, or a password written literally in the hierarchy)."""
     hierarchy = loaded.hierarchy
     login_server = hierarchy.cloud_registry.login_server
     config: dict[str, Any] = {}
+    holds_secret = inline_secrets
     if plan.device.hostname:
         config["hostname"] = plan.device.hostname
     if plan.parent is not None and plan.parent.device.hostname:
@@ -103,6 +105,7 @@ def _config(
     if credentials:
         (entry,) = credentials.values()
         password = restore_references(entry["password"])
+        holds_secret = holds_secret or not REFERENCE.fullmatch(password)
         agent["config"]["auth"] = {
             "serveraddress": entry["address"],
             "username": entry["username"],
@@ -112,7 +115,7 @@ def _config(
     config["edge_ca"] = {"cert": f"file://{paths['edge_ca']}",
                          "pk": f"file://{paths['edge_ca_key']}"}  # fmt: skip
     text = tomli_w.dumps(config)
-    return text, sorted(set(_secret_names(text)))
+    return text, sorted(set(_secret_names(text))), holds_secret
 
 
 def _check_command(plan: DevicePlan) -> str:
@@ -176,7 +179,7 @@ def build_bundles(
     template = make_environment().get_template("bundle/install.sh.j2")
     paths = _device_paths(name)
     for plan in loaded.plan.devices:
-        config, secrets = _config(plan, loaded, paths, environ, inline_secrets)
+        config, secrets, holds_secret = _config(plan, loaded, paths, environ, inline_secrets)
         edge_ca = certificates.issue_edge_ca(root, plan.id)
         folder = plan.id
         result.files[f"{folder}/config.toml"] = config.encode("utf-8")
@@ -184,7 +187,7 @@ def build_bundles(
         result.files[f"{folder}/edge-ca.pem"] = edge_ca.certificate_pem
         result.files[f"{folder}/edge-ca.key.pem"] = edge_ca.key_pem
         result.private.add(f"{folder}/edge-ca.key.pem")
-        if inline_secrets:
+        if holds_secret:
             result.private.add(f"{folder}/config.toml")
         script = template.render(
             device_id=plan.id,

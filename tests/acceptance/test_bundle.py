@@ -318,3 +318,17 @@ def test_device_ids_that_would_share_a_secret_name_are_refused(
     )
     assert finding["pointer"] == "/devices/0/children/0/children/1/id"
     assert not (tmp_path / "bundles").exists()
+
+
+def test_a_literal_password_in_the_hierarchy_keeps_config_toml_private(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    data = yaml.safe_load((EXAMPLES / "two-layer.yaml").read_text())
+    data["devices"][0]["children"][0]["connected_registry"]["sync_token"]["password"] = "lit-Qx7"
+    path = tmp_path / "h.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = cli("bundle", path, "-o", tmp_path / "bundles")
+    assert result.exit_code == 0, result.stderr
+    assert _mode(tmp_path / "bundles/lower-layer/config.toml") == 0o600
+    assert _mode(tmp_path / "bundles/top-layer/config.toml") == 0o644  # references only
+    assert "lit-Qx7" not in result.stdout + result.stderr
