@@ -182,18 +182,6 @@ def render_nginx_config(settings: ProxySettings, *, parent_hostname: str | None 
     return text
 
 
-def unresolvable_routes(settings: ProxySettings) -> dict[str, str]:
-    """The static route variables (and their values) whose module name this deployment does
-    not have: the names Docker's DNS will not resolve, so nginx will not start."""
-    unknown = {}
-    for variable in STATIC_ROUTES:
-        value = settings.env.get(variable, "")
-        name, _, port = value.rpartition(":")
-        if name and port.isdigit() and name.lower() not in settings.modules:
-            unknown[variable] = value
-    return unknown
-
-
 def resolved_as_on_device(settings: ProxySettings, host: str = "127.0.0.1") -> ProxySettings:
     """The settings with each route address's module name replaced as Docker's DNS would
     answer it: a module of the deployment becomes `host`, any other name becomes one that
