@@ -318,8 +318,11 @@ def _in_progress(resource: dict[str, Any], state: str) -> dict[str, Any]:
     return answer
 
 
-def _not_found(kind: str, name: str) -> ArmFailure:
-    return ArmFailure(404, "ResourceNotFound", f"The {kind} '{name}' was not found.")
+def _existing(current: dict[str, Any] | None, kind: str, name: str) -> dict[str, Any]:
+    """The resource a GET or PATCH names, or ARM's 404."""
+    if current is None:
+        raise ArmFailure(404, "ResourceNotFound", f"The {kind} '{name}' was not found.")
+    return current
 
 
 def _scope_map(
@@ -327,9 +330,7 @@ def _scope_map(
 ) -> tuple[int, Any, dict[str, str]]:
     current = registry.scope_maps.get(name)
     if method == "GET":
-        if current is None:
-            raise _not_found("scope map", name)
-        return 200, current, {}
+        return 200, _existing(current, "scope map", name), {}
     properties = (body or {}).get("properties") or {}
     actions = properties.get("actions")
     if method == "PUT":
@@ -355,8 +356,7 @@ def _scope_map(
             _operation(arm),
         )
     if method == "PATCH":
-        if current is None:
-            raise _not_found("scope map", name)
+        current = _existing(current, "scope map", name)
         if actions is not None:
             current["properties"]["actions"] = list(actions)
         if properties.get("description") is not None:
@@ -370,9 +370,7 @@ def _token(
 ) -> tuple[int, Any, dict[str, str]]:
     current = registry.tokens.get(name)
     if method == "GET":
-        if current is None:
-            raise _not_found("token", name)
-        return 200, current, {}
+        return 200, _existing(current, "token", name), {}
     if method != "PUT":
         raise ArmFailure(405, "MethodNotAllowed", f"{method} is not allowed here")
     properties = (body or {}).get("properties") or {}
@@ -421,9 +419,7 @@ def _connected_registry(
 ) -> tuple[int, Any, dict[str, str]]:
     current = registry.connected_registries.get(name)
     if method == "GET":
-        if current is None:
-            raise _not_found("connected registry", name)
-        return 200, current, {}
+        return 200, _existing(current, "connected registry", name), {}
     properties = (body or {}).get("properties") or {}
     if method == "PUT":
         mode = properties.get("mode")
@@ -483,8 +479,7 @@ def _connected_registry(
             _operation(arm),
         )
     if method == "PATCH":
-        if current is None:
-            raise _not_found("connected registry", name)
+        current = _existing(current, "connected registry", name)
         target = current["properties"]
         sync = properties.get("syncProperties") or {}
         for key in ("schedule", "syncWindow", "messageTtl"):
