@@ -848,6 +848,7 @@ def provision(
                 rotate=rotate,
                 on_action=progress,
                 device_connection_strings=secrets_out is not None,
+                plan=result,
             )
             if result.passwords:
                 assert secrets_out is not None

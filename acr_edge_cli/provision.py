@@ -245,6 +245,8 @@ class ProvisionResult:
     actions: list[Action]
     #: secret name -> the password generated for it: for the secrets file only, never shown
     passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    #: device id -> its IoT Hub device scope, as the run read or made them
+    scopes: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -428,7 +430,8 @@ def plan_provision(
 ) -> ProvisionResult:
     """Read ACR and IoT Hub and say what applying would do; sends no write."""
     clients = _Clients(arm, hub, environ, rotate)
-    return ProvisionResult(False, _walk(desired, clients, apply=None))
+    actions = _walk(desired, clients, apply=None)
+    return ProvisionResult(False, actions, scopes=clients.scopes)
 
 
 def apply_provision(
@@ -440,14 +443,20 @@ def apply_provision(
     rotate: bool = False,
     on_action: Callable[[Action], None] | None = None,
     device_connection_strings: bool = False,
+    plan: ProvisionResult | None = None,
 ) -> ProvisionResult:
     """Make ACR and IoT Hub match the file, parents first. Generated passwords are returned
     in `passwords` (never printed) for the caller to write to the secrets file; with
     `device_connection_strings`, so is each device's connection string that `environ`
-    lacks (`<DEVICE>_CONNECTION_STRING`, what a bundle's config.toml refers to)."""
+    lacks (`<DEVICE>_CONNECTION_STRING`, what a bundle's config.toml refers to). `plan`:
+    what plan_provision just read, carried out as it is instead of read again."""
     clients = _Clients(arm, hub, environ, rotate)
+    planned = None
+    if plan is not None:
+        clients.scopes.update(plan.scopes)
+        planned = {action.resource.key: action for action in plan.actions}
     passwords: dict[str, str] = {}
-    actions = _walk(desired, clients, apply=passwords, on_action=on_action)
+    actions = _walk(desired, clients, apply=passwords, on_action=on_action, planned=planned)
     if device_connection_strings:
         for action in actions:
             name = device_secret_name(action.resource.name)
@@ -469,7 +478,10 @@ def _walk(
     *,
     apply: dict[str, str] | None,
     on_action: Callable[[Action], None] | None = None,
+    planned: Mapping[tuple[Kind, str], Action] | None = None,
 ) -> list[Action]:
+    """Each resource in order: what it needs (from `planned`, or read now), carried out
+    when `apply` is given; a failure skips what depends on it."""
     actions: list[Action] = []
     broken: dict[tuple[Kind, str], str] = {}  # resource -> why it is not there
     for resource in desired.resources:
@@ -482,8 +494,16 @@ def _walk(
             )
             broken[resource.key] = "was skipped"
         else:
+            known = planned.get(resource.key) if planned is not None else None
+            name: ActionName
+            changes: dict[str, Any]
             try:
-                name, changes = _plan_one(resource, clients)
+                if known is not None and known.action == "failed":
+                    raise _Refused(known.error or "failed")
+                if known is not None and known.action != "skipped":
+                    name, changes = known.action, known.changes
+                else:
+                    name, changes = _plan_one(resource, clients)
                 if apply is not None and name in ("create", "update"):
                     _carry_out(resource, name, clients, apply)
                 action = Action(resource, name, changes)
