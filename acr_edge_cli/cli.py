@@ -201,11 +201,14 @@ def _environ(secrets_file: Path | None) -> dict[str, str]:
     return {**os.environ, **read_secrets_file(secrets_file)}
 
 
+HierarchyArgument = Annotated[
+    Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
+]
+
+
 @app.command()
 def generate(
-    hierarchy: Annotated[
-        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
-    ],
+    hierarchy: HierarchyArgument,
     out: Annotated[
         Path, typer.Option("-o", "--out", help="Output folder (replaced atomically).")
     ] = Path("out"),
@@ -734,9 +737,7 @@ def status(
 
 @app.command()
 def provision(
-    hierarchy: Annotated[
-        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
-    ],
+    hierarchy: HierarchyArgument,
     apply: Annotated[
         bool, typer.Option("--apply", help="Make ACR and IoT Hub match the file (else: plan).")
     ] = False,
@@ -862,9 +863,7 @@ def provision(
 
 @app.command()
 def bundle(
-    hierarchy: Annotated[
-        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
-    ],
+    hierarchy: HierarchyArgument,
     out: Annotated[
         Path, typer.Option("-o", "--out", help="Bundles folder (replaced atomically).")
     ] = Path("bundles"),
@@ -963,9 +962,7 @@ class GraphFormat(str, Enum):
 
 @app.command()
 def graph(
-    hierarchy: Annotated[
-        Path, typer.Argument(metavar="HIERARCHY", help="The hierarchy file (YAML or JSON).")
-    ],
+    hierarchy: HierarchyArgument,
     output_format: Annotated[
         GraphFormat, typer.Option("--format", help="tree (terminal), mermaid or dot.")
     ] = GraphFormat.tree,
