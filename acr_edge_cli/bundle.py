@@ -228,17 +228,16 @@ def existing_root(out: Path) -> certificates.RootCA | None:
 
 def write_bundles(result: BundleResult, out: Path, *, force: bool = False) -> None:
     """Replace OUT with the bundles, atomically, with an index.json that says what is in it."""
-    from acr_edge_cli import __version__
     from acr_edge_cli.output import (
-        GENERATOR_PREFIX,
         INDEX_NAME,
         StagedOutput,
         bundles_index_document,
+        generator,
         serialize_json,
     )
 
     index = bundles_index_document(
-        result.hierarchy, GENERATOR_PREFIX + __version__, result.devices, sorted(result.files)
+        result.hierarchy, generator(), result.devices, sorted(result.files)
     )
     with StagedOutput(out, force=force) as staged:
         for relative, data in sorted(result.files.items()):

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from acr_edge_cli import __version__
 from acr_edge_cli.diagnostics import Diagnostic
 from acr_edge_cli.document import SourceDocument
 from acr_edge_cli.loader import json_locators
@@ -25,6 +24,7 @@ from acr_edge_cli.output import (
     serialize_json,
     write_tree,
 )
+from acr_edge_cli.output import generator as output_generator
 from acr_edge_cli.rendering import GeneratedManifest, Progress, rendering
 from acr_edge_cli.rules.selection import DEFAULT, RuleSelection
 from acr_edge_cli.secrets import SecretPlaces, mark_places, take_marks
@@ -58,7 +58,7 @@ class GenerateResult:
         def parent(m: GeneratedManifest) -> str | None:
             return m.device.parent.id if m.device.parent else None
 
-        generator = f"acr-edge {__version__}"
+        generator = output_generator()
         resource_id = self.hierarchy.cloud_registry.resource_id
         registries = (
             {

@@ -32,6 +32,13 @@ MANIFEST_NAME = "deployment.json"
 GENERATOR_PREFIX = "acr-edge "
 
 
+def generator() -> str:
+    """What an index.json says wrote it: how a later run knows the folder is acr-edge's."""
+    from acr_edge_cli import __version__
+
+    return GENERATOR_PREFIX + __version__
+
+
 def manifest_path(layer: int, device_id: str) -> str:
     """Where a device's manifest goes, relative to OUT."""
     return f"layer-{layer}/{device_id}/{MANIFEST_NAME}"
